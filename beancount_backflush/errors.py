@@ -1,0 +1,22 @@
+"""Error types, in Beancount's convention: namedtuples of (source, message, entry).
+
+``source`` is a metadata dict with ``filename`` and ``lineno``: the directive's, or the
+standards file's own line for a problem in the standards file, so that bean-check prints
+``file:line: message`` and Fava links the error to its place.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+StandardsError = namedtuple("StandardsError", "source message entry")
+BackflushError = namedtuple("BackflushError", "source message entry")
+# Not an accounting error but a condition the accountant must see (GAAP drift). Beancount has
+# no warning level: it is reported like an error, and `warn_uninventoried` sets its threshold.
+BackflushWarning = namedtuple("BackflushWarning", "source message entry")
+
+
+def source(filename: str, lineno: int) -> dict[str, Any]:
+    """Return a Beancount metadata dict pointing at a file and (1-based) line."""
+    return {"filename": filename, "lineno": lineno}
