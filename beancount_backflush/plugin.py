@@ -1,0 +1,98 @@
+"""Backflush costing: expand `custom "backflush"` directives into standard-cost postings.
+
+    plugin "beancount_backflush" "standards.yaml"
+
+The config string is the standards file, relative to the ledger that holds the plugin line.
+With the SPEC's standards (FRAME = 2 kg STEEL + 8 BOLT, labor 3.00, overhead 1.50):
+
+    2026-01-05 custom "backflush" "purchase" 100 STEEL 260.00 USD
+    2026-01-06 custom "backflush" "produce" 10 FRAME
+
+becomes
+
+    2026-01-05 * "Backflush purchase 100 STEEL" #backflush ^bf-ledger-12
+      Assets:Inventory:RawInProcess     100 STEEL {2.50 USD, 2026-01-01}
+      Expenses:Variances:PurchasePrice  10.00 USD
+      Liabilities:AccountsPayable      -260.00 USD
+
+    2026-01-06 * "Backflush produce 10 FRAME" #backflush ^bf-ledger-13
+      Assets:Inventory:FinishedGoods           10 FRAME {9.90 USD, 2026-01-01}
+      Assets:Inventory:RawInProcess           -20 STEEL {2.50 USD, 2026-01-01}
+      Assets:Inventory:RawInProcess           -80 BOLT {0.05 USD, 2026-01-01}
+      Expenses:Conversion:Labor:Allocated    -30.00 USD
+      Expenses:Conversion:Overhead:Allocated -15.00 USD
+
+Errors are located at the directive, or at the standards file's line; nothing is raised.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from typing import Any
+
+from beancount.core import data
+
+from .engine import Engine
+from .errors import BackflushError, StandardsError, source
+from .standards import load_standards
+
+__plugins__ = ("backflush",)
+
+DEFAULT_STANDARDS = "standards.yaml"
+
+
+def standards_path(options_map: dict[str, Any], config: str | None) -> str:
+    """The standards file, resolved relative to the top-level ledger file."""
+    name = (config or DEFAULT_STANDARDS).strip() or DEFAULT_STANDARDS
+    ledger = options_map.get("filename") or ""
+    base = os.path.dirname(os.path.abspath(ledger)) if ledger and not ledger.startswith("<") \
+        else os.getcwd()
+    return os.path.normpath(os.path.join(base, os.path.expanduser(name)))
+
+
+def backflush(entries: list[data.Directive], options_map: dict[str, Any],
+              config: str | None = None) -> tuple[list[data.Directive], list[Any]]:
+    """The plugin entry point. Never raises: problems are returned as located errors."""
+    try:
+        return _backflush(entries, options_map, config)
+    except Exception as exc:  # noqa: BLE001 - the fault barrier: never lose the ledger
+        where = next((e.meta for e in entries if isinstance(e, data.Custom)
+                      and e.type == "backflush"), source("<backflush>", 0))
+        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return entries, [BackflushError(
+            where, f"backflush plugin failed and posted nothing ({detail}); the ledger is "
+                   "shown without backflush postings. Please report this with your "
+                   "standards file.", None)]
+
+
+def _backflush(entries: list[data.Directive], options_map: dict[str, Any],
+               config: str | None) -> tuple[list[data.Directive], list[Any]]:
+    path = standards_path(options_map, config)
+    includes = options_map.get("include")
+    if isinstance(includes, list) and path not in includes:
+        # bean-check's cache and Fava's auto-reload then notice edits to the standards.
+        includes.append(path)
+    standards, errors = load_standards(path)
+    if standards is None:
+        if not errors:
+            errors = [StandardsError(source(path, 1), "the standards file is unusable", None)]
+        return _without_directives(entries, errors)
+    if entries:
+        standards.base_date = entries[0].date
+    engine = Engine(standards, options_map)
+    new_entries = engine.run(entries)
+    return new_entries, list(errors) + engine.errors
+
+
+def _without_directives(entries: list[data.Directive], errors: list[Any]
+                        ) -> tuple[list[data.Directive], list[Any]]:
+    """Standards unusable: the ledger's other entries as they are; directives not posted."""
+    kept = [e for e in entries if not (isinstance(e, data.Custom) and e.type == "backflush")]
+    skipped = len(entries) - len(kept)
+    if skipped:
+        first = next(e for e in entries if isinstance(e, data.Custom) and e.type == "backflush")
+        errors = [*errors, BackflushError(
+            first.meta, f"{skipped} backflush directive(s) not posted: the standards file "
+                        "has errors (see above)", first)]
+    return kept, errors
