@@ -89,13 +89,14 @@ class Closer:
         clearing = self.engine.clearing
         for posting in txn.postings:
             units = posting.units
-            if posting.cost is not None or units.currency != self.currency:
+            if units is None or posting.cost is not None or units.currency != self.currency:
                 continue
+            number = units.number
+            assert number is not None
             if self.group_of(posting.account) is not None:
-                self.period[posting.account] = self.period.get(posting.account, ZERO) + \
-                    units.number
+                self.period[posting.account] = self.period.get(posting.account, ZERO) + number
             if posting.account == clearing:
-                self.clearing_balance += units.number
+                self.clearing_balance += number
 
     def relieved(self, rollup: Rollup, qty: Decimal) -> None:
         """Standard cost relieved to COGS (negative for a return), by element."""
@@ -144,13 +145,18 @@ class Closer:
         net = sum(by_group.values(), ZERO)
         if event is not None and event.total is not None:
             asserted = event.total.number
-            if event.total.currency != self.currency or \
-                    engine.quantize(asserted) != engine.quantize(net):
-                engine.errors.append(BackflushError(
-                    event.entry.meta,
-                    f"close asserts {event.total} but this close disposes "
-                    f"{engine.quantize(net)} {self.currency}: an entry in the closed period "
-                    "changed since the close was agreed", event.entry))
+            if event.total.currency != self.currency or engine.quantize(
+                asserted
+            ) != engine.quantize(net):
+                engine.errors.append(
+                    BackflushError(
+                        event.entry.meta,
+                        f"close asserts {event.total} but this close disposes "
+                        f"{engine.quantize(net)} {self.currency}: an entry in the closed period "
+                        "changed since the close was agreed",
+                        event.entry,
+                    )
+                )
 
         disposal: dict[str, Decimal] = {}
         for group in sorted(by_group.keys() | {g for g, _ in self.capitalised}):
@@ -164,36 +170,45 @@ class Closer:
         for account, amount in sorted(disposal.items()):
             txn.exact(account, amount)
         meta = dict(source)
-        meta.update({"backflush": "close", "backflush_since": self.since or date,
-                     "backflush_cogs": engine.quantize(self.period_cogs),
-                     "backflush_disposed": engine.quantize(net)})
+        meta.update(
+            {
+                "backflush": "close",
+                "backflush_since": self.since or date,
+                "backflush_cogs": engine.quantize(self.period_cogs),
+                "backflush_disposed": engine.quantize(net),
+            }
+        )
         uninventoried = self.uninventoried(date)
         if uninventoried is not None:
             meta["backflush_uninventoried"] = engine.quantize(uninventoried)
             self.warn_uninventoried(source, event, uninventoried)
         link = engine.link_for(source) if event is not None else f"bf-close-{date.isoformat()}"
-        engine.emit(meta, date, f"Backflush close {self.since or date} to {date}",
-                    txn.finish(), link)
+        engine.emit(
+            meta, date, f"Backflush close {self.since or date} to {date}", txn.finish(), link
+        )
         self.period = {a: v for a, v in self.period.items() if v}
         self.relieved_by_element = {}
         self.period_cogs = ZERO
         self.since = date + datetime.timedelta(days=1)
         self.last_close = date
 
-    def dispose(self, group: Group, amount: Decimal, date: datetime.date,
-                disposal: dict[str, Decimal]) -> None:
+    def dispose(
+        self, group: Group, amount: Decimal, date: datetime.date, disposal: dict[str, Decimal]
+    ) -> None:
         engine = self.engine
         cogs = engine.cogs
         kind, name = group
-        element = name if kind == "pool" else ("material" if name in MATERIAL_VARIANCES
-                                                else None)
+        element = name if kind == "pool" else ("material" if name in MATERIAL_VARIANCES else None)
         targets = self.adjustment_accounts()
         prior = {acc: self.capitalised.get((group, acc), ZERO) for acc, _ in targets}
         total = amount + sum(prior.values(), ZERO)
         shares = {acc: ZERO for acc, _ in targets}
         materiality = self.config.materiality * abs(self.period_cogs)
-        if self.config.disposition == "prorate" and element is not None and \
-                abs(amount) >= materiality:
+        if (
+            self.config.disposition == "prorate"
+            and element is not None
+            and abs(amount) >= materiality
+        ):
             held = self.held_by_element(element, date)
             base = sum(held.values(), ZERO) + self.relieved_by_element.get(element, ZERO)
             if base > 0:
@@ -228,8 +243,9 @@ class Closer:
             rollup = std.rollup(item, date)
             if rollup is None:
                 continue
-            per_unit = rollup.material if element == "material" else \
-                rollup.conversion.get(element, ZERO)
+            per_unit = (
+                rollup.material if element == "material" else rollup.conversion.get(element, ZERO)
+            )
             held[account] = held.get(account, ZERO) + qty * per_unit
         return held
 
@@ -249,15 +265,20 @@ class Closer:
             return self.clearing_balance  # materials bought and not yet used
         return None
 
-    def warn_uninventoried(self, source: dict[str, Any], event: Event | None,
-                           amount: Decimal) -> None:
+    def warn_uninventoried(
+        self, source: dict[str, Any], event: Event | None, amount: Decimal
+    ) -> None:
         threshold = self.engine.standards.warn_uninventoried * abs(self.period_cogs)
         if self.period_cogs and abs(amount) > threshold:
             share = abs(amount) / abs(self.period_cogs)
-            self.engine.errors.append(BackflushWarning(
-                source,
-                f"warning: {self.engine.quantize(amount)} {self.currency} is left uninventoried "
-                f"by the {self.engine.variant} triggers ({share:.1%} of the period's COGS, "
-                f"above warn_uninventoried {self.engine.standards.warn_uninventoried:%}); "
-                "GAAP (ASC 330 / IAS 2) may require it in inventory",
-                event.entry if event else None))
+            self.engine.errors.append(
+                BackflushWarning(
+                    source,
+                    f"warning: {self.engine.quantize(amount)} {self.currency} is left "
+                    f"uninventoried by the {self.engine.variant} triggers "
+                    f"({share:.1%} of the period's COGS, "
+                    f"above warn_uninventoried {self.engine.standards.warn_uninventoried:%}); "
+                    "GAAP (ASC 330 / IAS 2) may require it in inventory",
+                    event.entry if event else None,
+                )
+            )

@@ -35,6 +35,23 @@ TAGS = frozenset({"backflush"})
 FLAG = "*"
 
 
+def units_of(posting: data.Posting) -> Decimal:
+    units = posting.units
+    assert units is not None and units.number is not None, posting
+    return units.number
+
+
+def weight(posting: data.Posting) -> Decimal:
+    """A posting's weight in the cost currency (postings the plugin sees are all booked)."""
+    cost = posting.cost
+    if isinstance(cost, Cost):
+        return units_of(posting) * cost.number
+    price = posting.price
+    if price is not None and price.number is not None:
+        return units_of(posting) * price.number
+    return units_of(posting)
+
+
 class Rejected(Exception):
     """An event that cannot be posted: reported at its directive, nothing posted."""
 
@@ -50,30 +67,39 @@ class Txn:
 
     def lot(self, account: str, item: str, qty: Decimal, rollup: Rollup) -> None:
         if qty:
-            self.postings.append(data.Posting(
-                account, Amount(qty, item), self.engine.cost_of(rollup), None, None, None))
+            self.postings.append(
+                data.Posting(
+                    account, Amount(qty, item), self.engine.cost_of(rollup), None, None, None
+                )
+            )
 
     def cash(self, account: str, exact: Decimal) -> None:
         number = self.engine.round_cumulative(account, exact)
         if number:
-            self.postings.append(data.Posting(
-                account, Amount(number, self.engine.currency), None, None, None, None))
+            self.postings.append(
+                data.Posting(account, Amount(number, self.engine.currency), None, None, None, None)
+            )
 
     def exact(self, account: str, number: Decimal) -> None:
         """An amount that is already money (an invoice total, a balance being closed)."""
         if number:
-            self.postings.append(data.Posting(
-                account, Amount(number, self.engine.currency), None, None, None, None))
+            self.postings.append(
+                data.Posting(account, Amount(number, self.engine.currency), None, None, None, None)
+            )
 
     def finish(self) -> list[data.Posting]:
-        residue = ZERO
-        for posting in self.postings:
-            units = posting.units
-            residue += units.number * posting.cost.number if posting.cost else units.number
+        residue = sum((weight(posting) for posting in self.postings), ZERO)
         if residue:
-            self.postings.append(data.Posting(
-                self.engine.standards.variance_accounts["rounding"],
-                Amount(-residue, self.engine.currency), None, None, None, None))
+            self.postings.append(
+                data.Posting(
+                    self.engine.standards.variance_accounts["rounding"],
+                    Amount(-residue, self.engine.currency),
+                    None,
+                    None,
+                    None,
+                    None,
+                )
+            )
         return self.postings
 
 
@@ -125,9 +151,11 @@ class Engine:
     def rollup(self, item: str, date: datetime.date) -> Rollup:
         rollup = self.standards.rollup(item, date)
         if rollup is None:
-            raise Rejected(f"no standard for {item} is in force on {date} (see "
-                           f"{os.path.basename(self.standards.path)}:"
-                           f"{self._item_line(item)})")
+            raise Rejected(
+                f"no standard for {item} is in force on {date} (see "
+                f"{os.path.basename(self.standards.path)}:"
+                f"{self._item_line(item)})"
+            )
         return rollup
 
     def _item_line(self, item: str) -> int:
@@ -139,10 +167,15 @@ class Engine:
 
     # -- transactions ----------------------------------------------------------------------
 
-    def emit(self, meta: dict[str, Any], date: datetime.date, narration: str,
-             postings: list[data.Posting], link: str) -> data.Transaction:
-        txn = data.Transaction(meta, date, FLAG, None, narration, TAGS,
-                               frozenset({link}), postings)
+    def emit(
+        self,
+        meta: dict[str, Any],
+        date: datetime.date,
+        narration: str,
+        postings: list[data.Posting],
+        link: str,
+    ) -> data.Transaction:
+        txn = data.Transaction(meta, date, FLAG, None, narration, TAGS, frozenset({link}), postings)
         self.generated.append(txn)
         self.observe(txn)
         return txn
@@ -184,8 +217,11 @@ class Engine:
             if qty > on_hand:
                 short.append(f"{qty} {item} needed, {on_hand} on hand in {account}")
         if short:
-            raise Rejected(f"{event}: not enough stock: " + "; ".join(short) +
-                           " (set negative_stock: allow in the standards file to permit)")
+            raise Rejected(
+                f"{event}: not enough stock: "
+                + "; ".join(short)
+                + " (set negative_stock: allow in the standards file to permit)"
+            )
 
     def move(self, account: str, item: str, qty: Decimal) -> None:
         key = (account, item)
@@ -250,10 +286,14 @@ class Engine:
         except Rejected as rejected:
             self.errors.append(BackflushError(event.entry.meta, str(rejected), event.entry))
         except Exception as exc:  # noqa: BLE001 - one bad event must not stop the load
-            self.errors.append(BackflushError(
-                event.entry.meta, f'internal error while posting "{event.kind}": '
-                f"{type(exc).__name__}: {exc} (please report this; nothing was posted)",
-                event.entry))
+            self.errors.append(
+                BackflushError(
+                    event.entry.meta,
+                    f'internal error while posting "{event.kind}": '
+                    f"{type(exc).__name__}: {exc} (please report this; nothing was posted)",
+                    event.entry,
+                )
+            )
 
     def check_item(self, event: Event) -> None:
         std = self.standards
@@ -263,30 +303,49 @@ class Engine:
 
             names = [*std.materials, *std.products]
             hint = difflib.get_close_matches(item, names, n=1)
-            raise Rejected(f"unknown item {item}" + (
-                f"; did you mean {hint[0]}?" if hint else
-                f" (not in {os.path.basename(std.path)} materials or products)"))
+            raise Rejected(
+                f"unknown item {item}"
+                + (
+                    f"; did you mean {hint[0]}?"
+                    if hint
+                    else f" (not in {os.path.basename(std.path)} materials or products)"
+                )
+            )
         if item in std.products and std.products[item].phantom:
-            raise Rejected(f'{item} is a phantom subassembly: it is never stocked, so it cannot '
-                           f'be used in "{event.kind}" (it is exploded into its parents\' BOMs)')
+            raise Rejected(
+                f"{item} is a phantom subassembly: it is never stocked, so it cannot "
+                f'be used in "{event.kind}" (it is exploded into its parents\' BOMs)'
+            )
         if event.total is not None and event.total.currency != self.currency:
-            raise Rejected(f'"{event.kind}" total is in {event.total.currency}, but the '
-                           f"standards are in {self.currency}")
+            raise Rejected(
+                f'"{event.kind}" total is in {event.total.currency}, but the '
+                f"standards are in {self.currency}"
+            )
         is_material = item in std.materials
-        if self.variant == "completion-sale" and is_material and event.kind in (
-                "count", "scrap", "sell"):
-            raise Rejected(f'"{event.kind}" of material {item} is not possible with triggers '
-                           "[completion, sale]: materials are not held in inventory")
-        if self.variant == "purchase-sale" and not is_material and event.kind in (
-                "count", "scrap"):
-            raise Rejected(f'"{event.kind}" of product {item} is not possible with triggers '
-                           "[purchase, sale]: finished goods are not held in inventory")
+        if (
+            self.variant == "completion-sale"
+            and is_material
+            and event.kind in ("count", "scrap", "sell")
+        ):
+            raise Rejected(
+                f'"{event.kind}" of material {item} is not possible with triggers '
+                "[completion, sale]: materials are not held in inventory"
+            )
+        if self.variant == "purchase-sale" and not is_material and event.kind in ("count", "scrap"):
+            raise Rejected(
+                f'"{event.kind}" of product {item} is not possible with triggers '
+                "[purchase, sale]: finished goods are not held in inventory"
+            )
         if event.kind in ("purchase",) and not is_material:
             raise Rejected(f'"purchase" expects a material; {item} is a product')
         if event.kind in ("produce", "unbuild") and is_material:
             raise Rejected(f'"{event.kind}" expects a product; {item} is a material')
-        if event.kind in ("sell", "return") and is_material and self.variant != "purchase-sale" \
-                and self.variant != "purchase-completion-sale":
+        if (
+            event.kind in ("sell", "return")
+            and is_material
+            and self.variant != "purchase-sale"
+            and self.variant != "purchase-completion-sale"
+        ):
             raise Rejected(f'"{event.kind}" of material {item} is not possible here')
 
     # -- events ----------------------------------------------------------------------------
@@ -307,12 +366,15 @@ class Engine:
         txn.exact(payable, -actual)
         self.emit_event(event, txn, f"Backflush purchase {event.quantity} {event.item}")
 
-    def components(self, product: str, qty: Decimal, date: datetime.date
-                   ) -> list[tuple[str, str, Decimal, Rollup]]:
+    def components(
+        self, product: str, qty: Decimal, date: datetime.date
+    ) -> list[tuple[str, str, Decimal, Rollup]]:
         """(account, item, quantity, rollup) consumed by producing ``qty`` of ``product``."""
         r = self.rollup(product, date)
-        return [(self.holding_account(item), item, qty * per, self.rollup(item, date))
-                for item, per in r.direct.items()]
+        return [
+            (self.holding_account(item), item, qty * per, self.rollup(item, date))
+            for item, per in r.direct.items()
+        ]
 
     def on_produce(self, event: Event) -> None:
         self._produce(event, sign=Decimal(1))
@@ -327,15 +389,20 @@ class Engine:
             # Completion is no trigger: nothing is posted; the memo keeps the record.
             if sign < 0:
                 self.require_unposted(product, qty)
-            self.unposted_finished[product] = self.unposted_finished.get(product, ZERO) + \
-                sign * qty
-            self.emit_event(event, Txn(self), f"Backflush {event.kind} {qty} {product} "
-                                              "(no posting: completion is not a trigger)")
+            self.unposted_finished[product] = self.unposted_finished.get(product, ZERO) + sign * qty
+            self.emit_event(
+                event,
+                Txn(self),
+                f"Backflush {event.kind} {qty} {product} (no posting: completion is not a trigger)",
+            )
             return
         parts = self.components(product, qty, event.date)
         if sign > 0:
-            needs = [(acc, item, q) for acc, item, q, _ in parts
-                     if not (self.variant == "completion-sale" and acc == self.rip)]
+            needs = [
+                (acc, item, q)
+                for acc, item, q, _ in parts
+                if not (self.variant == "completion-sale" and acc == self.rip)
+            ]
         else:
             needs = [(self.fg, product, qty)]
         self.require_stock(needs, event.kind)
@@ -356,10 +423,13 @@ class Engine:
         self.emit_event(event, txn, f"Backflush {event.kind} {qty} {product}")
 
     def require_unposted(self, product: str, qty: Decimal) -> None:
-        if self.standards.negative_stock == "error" and \
-                qty > self.unposted_finished.get(product, ZERO):
-            raise Rejected(f"unbuild: {qty} {product} needed, "
-                           f"{self.unposted_finished.get(product, ZERO)} completed and unsold")
+        if self.standards.negative_stock == "error" and qty > self.unposted_finished.get(
+            product, ZERO
+        ):
+            raise Rejected(
+                f"unbuild: {qty} {product} needed, "
+                f"{self.unposted_finished.get(product, ZERO)} completed and unsold"
+            )
 
     def on_sell(self, event: Event) -> None:
         self._sell(event, sign=Decimal(1))
@@ -419,9 +489,12 @@ class Engine:
         txn.lot(account, item, difference, r)
         txn.cash(variance, -difference * r.total)
         self.move(account, item, difference)
-        self.emit_event(event, txn, f"Backflush count {event.quantity} {item} "
-                                    f"(book {book}, difference {difference})",
-                        backflush_book=book)
+        self.emit_event(
+            event,
+            txn,
+            f"Backflush count {event.quantity} {item} (book {book}, difference {difference})",
+            backflush_book=book,
+        )
 
     def on_close(self, event: Event) -> None:
         self.closer.close(event.date, event.entry.meta, event)
@@ -450,16 +523,27 @@ class Engine:
             changed.append(f"{item} {old.total} -> {new.total}")
         if not txn.postings:
             return
-        meta = {"filename": self.standards.path, "lineno": self._revision_line(date),
-                "backflush": "revalue"}
-        self.emit(meta, date, "Backflush revaluation to new standards: " + ", ".join(changed),
-                  txn.finish(), f"bf-revalue-{date.isoformat()}")
+        meta = {
+            "filename": self.standards.path,
+            "lineno": self._revision_line(date),
+            "backflush": "revalue",
+        }
+        self.emit(
+            meta,
+            date,
+            "Backflush revaluation to new standards: " + ", ".join(changed),
+            txn.finish(),
+            f"bf-revalue-{date.isoformat()}",
+        )
 
     def _revision_line(self, date: datetime.date) -> int:
         lines = []
         for item in (*self.standards.materials.values(), *self.standards.products.values()):
-            for dated in (getattr(item, "cost", None), getattr(item, "bom", None),
-                          getattr(item, "conversion", None)):
+            for dated in (
+                getattr(item, "cost", None),
+                getattr(item, "bom", None),
+                getattr(item, "conversion", None),
+            ):
                 if dated is not None and date in dated.dates:
                     lines.append(dated.lines[dated.dates.index(date)])
         return min(lines) if lines else 1
@@ -473,19 +557,28 @@ class Engine:
         builder: Txn | None = None
         delta = ZERO
         for index, posting in enumerate(txn.postings):
+            if posting.units is None:
+                continue
             item = posting.units.currency
-            if posting.account not in (self.rip, self.fg) or not std.is_item(item) or \
-                    self.variant == "completion-sale" and posting.account == self.rip:
+            if (
+                posting.account not in (self.rip, self.fg)
+                or not std.is_item(item)
+                or self.variant == "completion-sale"
+                and posting.account == self.rip
+            ):
                 continue
             try:
                 if posting.account != self.holding_account(item):
-                    raise Rejected(f"{item} belongs in {self.holding_account(item)}, "
-                                   f"not {posting.account}")
+                    raise Rejected(
+                        f"{item} belongs in {self.holding_account(item)}, not {posting.account}"
+                    )
                 r = self.rollup(item, txn.date)
-                qty = posting.units.number
-                if posting.cost is None:
-                    raise Rejected(f"{item} in {posting.account} must be held at cost "
-                                   f"(e.g. {qty} {item} {{{r.total} {self.currency}}})")
+                qty = units_of(posting)
+                if not isinstance(posting.cost, Cost):
+                    raise Rejected(
+                        f"{item} in {posting.account} must be held at cost "
+                        f"(e.g. {qty} {item} {{{r.total} {self.currency}}})"
+                    )
             except Rejected as rejected:
                 self.errors.append(BackflushError(txn.meta, str(rejected), txn))
                 continue
@@ -496,7 +589,8 @@ class Engine:
                     self.errors.append(BackflushError(txn.meta, str(rejected), txn))
             self.move(posting.account, item, qty)
             standard = self.cost_of(r)
-            if posting.cost == standard:
+            actual = posting.cost
+            if actual == standard or not isinstance(actual, Cost):
                 continue
             # Received at another cost: re-price at standard, the difference is a price
             # variance (a product's, a revaluation) in the same transaction.
@@ -506,8 +600,8 @@ class Engine:
             assert builder is not None
             new_postings[index] = posting._replace(cost=standard)
             kind = "purchase_price" if item in std.materials else "revaluation"
-            delta += qty * (r.total - posting.cost.number)
-            builder.cash(self.variances[kind], qty * (posting.cost.number - r.total))
+            delta += qty * (r.total - actual.number)
+            builder.cash(self.variances[kind], qty * (actual.number - r.total))
         if new_postings is None:
             self.observe(txn)
             return txn
@@ -515,15 +609,23 @@ class Engine:
         new_postings.extend(builder.postings)
         # What re-pricing changed in the transaction's weight, less the variances posted,
         # is a rounding residue (the user's own tolerance residue is left as it was).
-        residue = delta + sum((p.units.number for p in builder.postings), ZERO)
+        residue = delta + sum((units_of(p) for p in builder.postings), ZERO)
         if residue:
-            new_postings.append(data.Posting(self.variances["rounding"],
-                                             Amount(-residue, self.currency), None, None,
-                                             None, None))
+            new_postings.append(
+                data.Posting(
+                    self.variances["rounding"],
+                    Amount(-residue, self.currency),
+                    None,
+                    None,
+                    None,
+                    None,
+                )
+            )
         meta = dict(txn.meta)
         meta["backflush"] = "reprice"
-        repriced = txn._replace(meta=meta, postings=new_postings, tags=(txn.tags or frozenset())
-                                | TAGS)
+        repriced = txn._replace(
+            meta=meta, postings=new_postings, tags=(txn.tags or frozenset()) | TAGS
+        )
         self.observe(repriced)
         return repriced
 
@@ -536,16 +638,29 @@ class Engine:
         if not missing:
             return []
         if self.standards.auto_open:
-            return [data.Open({"filename": self.standards.path,
-                               "lineno": self.standards.line_of("auto_open")},
-                              date, account, None, None)
-                    for account, date in sorted(missing.items())]
+            return [
+                data.Open(
+                    {
+                        "filename": self.standards.path,
+                        "lineno": self.standards.line_of("auto_open"),
+                    },
+                    date,
+                    account,
+                    [],
+                    None,
+                )
+                for account, date in sorted(missing.items())
+            ]
         for account, date in sorted(missing.items()):
-            self.errors.append(BackflushError(
-                {"filename": self.standards.path, "lineno": self._account_line(account)},
-                f"account {account} is used by backflush postings but not opened: add "
-                f'"{date} open {account}" to the ledger, or set auto_open: true in the '
-                "standards file", None))
+            self.errors.append(
+                BackflushError(
+                    {"filename": self.standards.path, "lineno": self._account_line(account)},
+                    f"account {account} is used by backflush postings but not opened: add "
+                    f'"{date} open {account}" to the ledger, or set auto_open: true in the '
+                    "standards file",
+                    None,
+                )
+            )
         return []
 
     def _account_line(self, account: str) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from beancount.core import account as account_lib
 from beancount.core import data
@@ -36,6 +37,22 @@ SIGNATURES: dict[str, tuple[str, str]] = {
 ZERO_QUANTITY_OK = frozenset({"count"})
 
 
+class Money(NamedTuple):
+    """A total of money on a directive (an Amount whose number is known)."""
+
+    number: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.currency}"
+
+
+def _money(value: Amount | None) -> Money | None:
+    if value is None or value.number is None:
+        return None
+    return Money(value.number, value.currency)
+
+
 @dataclass(frozen=True)
 class Event:
     kind: str
@@ -43,7 +60,7 @@ class Event:
     date: datetime.date
     quantity: Decimal
     item: str
-    total: Amount | None
+    total: Money | None
     account: str | None
 
 
@@ -51,55 +68,70 @@ def bind(entry: data.Custom) -> tuple[Event | None, BackflushError | None]:
     """Bind a `custom "backflush"` entry's values to an Event, or explain what it expects."""
     values = [v.value for v in entry.values or ()]
     if not values or not isinstance(values[0], str):
-        return None, _error(entry, 'a backflush directive starts with the event name, one of '
-                                   + ", ".join(f'"{k}"' for k in SIGNATURES))
+        return None, _error(
+            entry,
+            "a backflush directive starts with the event name, one of "
+            + ", ".join(f'"{k}"' for k in SIGNATURES),
+        )
     kind, args = values[0], values[1:]
     if kind not in SIGNATURES:
         import difflib
 
         hint = difflib.get_close_matches(kind, list(SIGNATURES), n=1)
-        return None, _error(entry, f'unknown backflush event "{kind}"' + (
-            f'; did you mean "{hint[0]}"?' if hint else
-            "; expected one of " + ", ".join(SIGNATURES)))
+        return None, _error(
+            entry,
+            f'unknown backflush event "{kind}"'
+            + (
+                f'; did you mean "{hint[0]}"?'
+                if hint
+                else "; expected one of " + ", ".join(SIGNATURES)
+            ),
+        )
     problem = _expects(entry, kind)
     if kind == "close":
         if len(args) > 1 or (args and not isinstance(args[0], Amount)):
             return None, problem
-        total = args[0] if args else None
-        return Event(kind, entry, entry.date, Decimal(0), "", total, None), None
+        return Event(
+            kind, entry, entry.date, Decimal(0), "", _money(args[0] if args else None), None
+        ), None
 
     if not args or not isinstance(args[0], Amount):
         return None, problem
     quantity, item = args[0].number, args[0].currency
     rest = args[1:]
-    total: Amount | None = None
+    total_value: Amount | None = None
     account: str | None = None
     if kind == "purchase":
         if not rest or not isinstance(rest[0], Amount) or len(rest) > 2:
             return None, problem
-        total, rest = rest[0], rest[1:]
+        total_value, rest = rest[0], rest[1:]
     elif kind in ("sell", "return"):
         if rest:
             if not isinstance(rest[0], Amount) or len(rest) > 2:
                 return None, problem
-            total, rest = rest[0], rest[1:]
+            total_value, rest = rest[0], rest[1:]
     if rest:
-        if kind not in ("purchase", "sell", "return") or not isinstance(rest[0], str) or \
-                not account_lib.is_valid(rest[0]):
+        if (
+            kind not in ("purchase", "sell", "return")
+            or not isinstance(rest[0], str)
+            or not account_lib.is_valid(rest[0])
+        ):
             return None, problem
         account = rest[0]
     if quantity is None or quantity < 0 or (quantity == 0 and kind not in ZERO_QUANTITY_OK):
         return None, _error(entry, f'"{kind}" expects a positive quantity, got {quantity} {item}')
-    if total is not None and (total.number is None or total.number < 0):
-        return None, _error(entry, f'"{kind}" expects a zero or positive total, got {total}')
+    total = _money(total_value)
+    if total_value is not None and (total is None or total.number < 0):
+        return None, _error(entry, f'"{kind}" expects a zero or positive total, got {total_value}')
     return Event(kind, entry, entry.date, quantity, item, total, account), None
 
 
 def _expects(entry: data.Custom, kind: str) -> BackflushError:
     signature, example = SIGNATURES[kind]
     got = " ".join(_show(v.value) for v in entry.values[1:]) or "nothing"
-    return _error(entry, f'"{kind}" expects {signature} (e.g. custom "backflush" {example}), '
-                         f"got {got}")
+    return _error(
+        entry, f'"{kind}" expects {signature} (e.g. custom "backflush" {example}), got {got}'
+    )
 
 
 def _show(value: object) -> str:

@@ -35,7 +35,7 @@ from beancount.core import data
 
 from .engine import Engine
 from .errors import BackflushError, StandardsError, source
-from .standards import load_standards
+from .standards import Standards, load_standards
 
 __plugins__ = ("backflush",)
 
@@ -46,28 +46,40 @@ def standards_path(options_map: dict[str, Any], config: str | None) -> str:
     """The standards file, resolved relative to the top-level ledger file."""
     name = (config or DEFAULT_STANDARDS).strip() or DEFAULT_STANDARDS
     ledger = options_map.get("filename") or ""
-    base = os.path.dirname(os.path.abspath(ledger)) if ledger and not ledger.startswith("<") \
+    base = (
+        os.path.dirname(os.path.abspath(ledger))
+        if ledger and not ledger.startswith("<")
         else os.getcwd()
+    )
     return os.path.normpath(os.path.join(base, os.path.expanduser(name)))
 
 
-def backflush(entries: list[data.Directive], options_map: dict[str, Any],
-              config: str | None = None) -> tuple[list[data.Directive], list[Any]]:
+def backflush(
+    entries: list[data.Directive], options_map: dict[str, Any], config: str | None = None
+) -> tuple[list[data.Directive], list[Any]]:
     """The plugin entry point. Never raises: problems are returned as located errors."""
     try:
         return _backflush(entries, options_map, config)
     except Exception as exc:  # noqa: BLE001 - the fault barrier: never lose the ledger
-        where = next((e.meta for e in entries if isinstance(e, data.Custom)
-                      and e.type == "backflush"), source("<backflush>", 0))
+        where = next(
+            (e.meta for e in entries if isinstance(e, data.Custom) and e.type == "backflush"),
+            source("<backflush>", 0),
+        )
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return entries, [BackflushError(
-            where, f"backflush plugin failed and posted nothing ({detail}); the ledger is "
-                   "shown without backflush postings. Please report this with your "
-                   "standards file.", None)]
+        return entries, [
+            BackflushError(
+                where,
+                f"backflush plugin failed and posted nothing ({detail}); the ledger is "
+                "shown without backflush postings. Please report this with your "
+                "standards file.",
+                None,
+            )
+        ]
 
 
-def _backflush(entries: list[data.Directive], options_map: dict[str, Any],
-               config: str | None) -> tuple[list[data.Directive], list[Any]]:
+def _backflush(
+    entries: list[data.Directive], options_map: dict[str, Any], config: str | None
+) -> tuple[list[data.Directive], list[Any]]:
     path = standards_path(options_map, config)
     includes = options_map.get("include")
     if isinstance(includes, list) and path not in includes:
@@ -85,14 +97,30 @@ def _backflush(entries: list[data.Directive], options_map: dict[str, Any],
     return new_entries, list(errors) + engine.errors
 
 
-def _without_directives(entries: list[data.Directive], errors: list[Any]
-                        ) -> tuple[list[data.Directive], list[Any]]:
+def _without_directives(
+    entries: list[data.Directive], errors: list[Any]
+) -> tuple[list[data.Directive], list[Any]]:
     """Standards unusable: the ledger's other entries as they are; directives not posted."""
     kept = [e for e in entries if not (isinstance(e, data.Custom) and e.type == "backflush")]
     skipped = len(entries) - len(kept)
     if skipped:
         first = next(e for e in entries if isinstance(e, data.Custom) and e.type == "backflush")
-        errors = [*errors, BackflushError(
-            first.meta, f"{skipped} backflush directive(s) not posted: the standards file "
-                        "has errors (see above)", first)]
+        errors = [
+            *errors,
+            BackflushError(
+                first.meta,
+                f"{skipped} backflush directive(s) not posted: the standards file "
+                "has errors (see above)",
+                first,
+            ),
+        ]
     return kept, errors
+
+
+def standards_for(options_map: dict[str, Any]) -> Standards | None:
+    """The standards of a loaded ledger (from its plugin line), for reports and the CLI."""
+    for name, config in options_map.get("plugin", ()):
+        if name == "beancount_backflush" or name.startswith("beancount_backflush."):
+            standards, _ = load_standards(standards_path(options_map, config))
+            return standards
+    return None

@@ -70,7 +70,7 @@ class Dated(Generic[T]):
         """Index of the value in force on ``date`` (effective at the start of its date)."""
         if self.dates[0] is None:
             return 0
-        index = bisect.bisect_right(self.dates, date) - 1  # type: ignore[arg-type]
+        index = bisect.bisect_right(self.dates, date) - 1  # type: ignore[arg-type,type-var]
         return index if index >= 0 else None
 
     def at(self, date: datetime.date) -> T | None:
@@ -210,15 +210,26 @@ class Standards:
             if index is None:
                 return None
             cost = material.cost.values[index]
-            return Rollup(item, cost, cost, {}, {}, {}, {item: Decimal(1)},
-                          material.cost.dates[index] or self.base_date, False)
+            return Rollup(
+                item,
+                cost,
+                cost,
+                {},
+                {},
+                {},
+                {item: Decimal(1)},
+                material.cost.dates[index] or self.base_date,
+                False,
+            )
         product = self.products[item]
         bom_index = product.bom.index_at(date)
         conv_index = product.conversion.index_at(date)
         if bom_index is None or conv_index is None:
             return None
-        since = max(product.bom.dates[bom_index] or self.base_date,
-                    product.conversion.dates[conv_index] or self.base_date)
+        since = max(
+            product.bom.dates[bom_index] or self.base_date,
+            product.conversion.dates[conv_index] or self.base_date,
+        )
         direct: dict[str, Decimal] = {}
         own_conversion = dict(product.conversion.values[conv_index])
         materials: dict[str, Decimal] = {}
@@ -243,13 +254,17 @@ class Standards:
                 conversion[pool] = conversion.get(pool, ZERO) + qty * rate
             material_cost += qty * sub.material
         total = material_cost + sum(conversion.values(), ZERO)
-        return Rollup(item, total, material_cost, conversion, own_conversion, direct,
-                      materials, since, True)
+        return Rollup(
+            item, total, material_cost, conversion, own_conversion, direct, materials, since, True
+        )
 
     def where_used(self, item: str) -> list[str]:
         """Products whose BOM (any version) names ``item`` directly."""
-        return sorted(name for name, product in self.products.items()
-                      if any(item in bom for bom in product.bom.values))
+        return sorted(
+            name
+            for name, product in self.products.items()
+            if any(item in bom for bom in product.bom.values)
+        )
 
 
 # -- loading and validation ----------------------------------------------------------------
@@ -277,16 +292,20 @@ class _Reader:
         for key in node:
             if key not in allowed:
                 hint = difflib.get_close_matches(str(key), allowed, n=1)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else (
-                    f"; expected one of {', '.join(allowed)}")
+                suggestion = (
+                    f"; did you mean {hint[0]!r}?"
+                    if hint
+                    else (f"; expected one of {', '.join(allowed)}")
+                )
                 self.error(node.key_lines[key], f"unknown key {key!r} in {what}{suggestion}")
 
     def remember(self, node: yamlio.Map, prefix: str) -> None:
         for key, line in node.key_lines.items():
             self.lines[f"{prefix}{key}"] = line
 
-    def number(self, value: Any, line: int, what: str, positive: bool = True,
-               allow_zero: bool = False) -> Decimal | None:
+    def number(
+        self, value: Any, line: int, what: str, positive: bool = True, allow_zero: bool = False
+    ) -> Decimal | None:
         if isinstance(value, bool) or not isinstance(value, Decimal):
             self.error(line, f"{what} expects a number, got {_describe(value)}")
             return None
@@ -298,19 +317,29 @@ class _Reader:
 
     def account(self, value: Any, line: int, what: str) -> str | None:
         if not isinstance(value, str) or not account_lib.is_valid(value):
-            self.error(line, f"{what} expects a Beancount account name like "
-                             f"'Assets:Inventory:RawInProcess', got {_describe(value)}")
+            self.error(
+                line,
+                f"{what} expects a Beancount account name like "
+                f"'Assets:Inventory:RawInProcess', got {_describe(value)}",
+            )
             return None
         return value
 
-    def dated(self, value: Any, line: int, what: str,
-              read: Callable[[Any, int, str], T | None]) -> Dated[T] | None:
+    def dated(
+        self, value: Any, line: int, what: str, read: Callable[[Any, int, str], T | None]
+    ) -> Dated[T] | None:
         """A plain value, or a map from effective date to value."""
-        if isinstance(value, yamlio.Map) and value and any(
-                isinstance(k, datetime.date) for k in value):
+        if (
+            isinstance(value, yamlio.Map)
+            and value
+            and any(isinstance(k, datetime.date) for k in value)
+        ):
             if not all(isinstance(k, datetime.date) for k in value):
-                self.error(line, f"{what} mixes effective dates and other keys; use either "
-                                 "a plain value or a map of dates (YYYY-MM-DD) to values")
+                self.error(
+                    line,
+                    f"{what} mixes effective dates and other keys; use either "
+                    "a plain value or a map of dates (YYYY-MM-DD) to values",
+                )
                 return None
             entries = []
             for date in sorted(value):
@@ -318,8 +347,11 @@ class _Reader:
                 if item is None:
                     return None
                 entries.append((date, item, value.key_lines[date]))
-            return Dated(tuple(e[0] for e in entries), tuple(e[1] for e in entries),
-                         tuple(e[2] for e in entries))
+            return Dated(
+                tuple(e[0] for e in entries),
+                tuple(e[1] for e in entries),
+                tuple(e[2] for e in entries),
+            )
         item = read(value, line, what)
         return None if item is None else plain(item, line)
 
@@ -338,8 +370,19 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
-TOP_KEYS = ("currency", "triggers", "accounts", "conversion", "close", "negative_stock",
-            "warn_uninventoried", "auto_open", "precision", "materials", "products")
+TOP_KEYS = (
+    "currency",
+    "triggers",
+    "accounts",
+    "conversion",
+    "close",
+    "negative_stock",
+    "warn_uninventoried",
+    "auto_open",
+    "precision",
+    "materials",
+    "products",
+)
 
 
 def load_standards(path: str) -> tuple[Standards | None, list[StandardsError]]:
@@ -359,8 +402,9 @@ def load_standards(path: str) -> tuple[Standards | None, list[StandardsError]]:
     return parse_standards(tree, path, reader)
 
 
-def parse_standards(tree: Any, path: str, reader: _Reader | None = None
-                    ) -> tuple[Standards | None, list[StandardsError]]:
+def parse_standards(
+    tree: Any, path: str, reader: _Reader | None = None
+) -> tuple[Standards | None, list[StandardsError]]:
     reader = reader or _Reader(path)
     top = reader.mapping(tree, 1, "the standards file")
     if top is None:
@@ -373,8 +417,10 @@ def parse_standards(tree: Any, path: str, reader: _Reader | None = None
 
     currency = top.get("currency", "USD")
     if not isinstance(currency, str) or not ITEM_RE.match(currency):
-        reader.error(line("currency"), f"currency expects a currency code like USD, "
-                                       f"got {_describe(currency)}")
+        reader.error(
+            line("currency"),
+            f"currency expects a currency code like USD, got {_describe(currency)}",
+        )
         currency = "USD"
 
     variant, triggers = _read_triggers(reader, top.get("triggers"), line("triggers"))
@@ -382,15 +428,22 @@ def parse_standards(tree: Any, path: str, reader: _Reader | None = None
     pools = _read_pools(reader, top.get("conversion"), line("conversion"))
     close = _read_close(reader, top.get("close"), line("close"), pools)
     negative_stock = _read_choice(reader, top, "negative_stock", ("error", "allow"))
-    warn = reader.number(top.get("warn_uninventoried", Decimal("0.05")),
-                         line("warn_uninventoried"), "warn_uninventoried", allow_zero=True)
+    warn = reader.number(
+        top.get("warn_uninventoried", Decimal("0.05")),
+        line("warn_uninventoried"),
+        "warn_uninventoried",
+        allow_zero=True,
+    )
     auto_open = top.get("auto_open", False)
     if not isinstance(auto_open, bool):
         reader.error(line("auto_open"), "auto_open expects true or false")
         auto_open = False
     precision = top.get("precision", Decimal(2))
-    if not isinstance(precision, Decimal) or precision != precision.to_integral_value() or \
-            not 0 <= precision <= 8:
+    if (
+        not isinstance(precision, Decimal)
+        or precision != precision.to_integral_value()
+        or not 0 <= precision <= 8
+    ):
         reader.error(line("precision"), "precision expects a whole number of decimals 0-8")
         precision = Decimal(2)
 
@@ -402,11 +455,22 @@ def parse_standards(tree: Any, path: str, reader: _Reader | None = None
         # Structural problems: the standards cannot be trusted for any posting.
         return None, reader.errors
     standards = Standards(
-        path=path, currency=currency, triggers=triggers, variant=variant, accounts=accounts,
-        variance_accounts=variance_accounts, pools=pools, close=close,
-        negative_stock=negative_stock, warn_uninventoried=warn or Decimal("0.05"),
-        auto_open=auto_open, precision=int(precision), materials=materials,
-        products=products, lines=reader.lines)
+        path=path,
+        currency=currency,
+        triggers=triggers,
+        variant=variant,
+        accounts=accounts,
+        variance_accounts=variance_accounts,
+        pools=pools,
+        close=close,
+        negative_stock=negative_stock,
+        warn_uninventoried=warn or Decimal("0.05"),
+        auto_open=auto_open,
+        precision=int(precision),
+        materials=materials,
+        products=products,
+        lines=reader.lines,
+    )
     _check_cycles(reader, standards)
     if reader.errors:
         return None, reader.errors
@@ -416,8 +480,10 @@ def parse_standards(tree: Any, path: str, reader: _Reader | None = None
 def _read_choice(reader: _Reader, top: yamlio.Map, key: str, choices: tuple[str, ...]) -> str:
     value = top.get(key, choices[0])
     if value not in choices:
-        reader.error(top.key_lines.get(key, top.line),
-                     f"{key} expects one of {', '.join(choices)}, got {_describe(value)}")
+        reader.error(
+            top.key_lines.get(key, top.line),
+            f"{key} expects one of {', '.join(choices)}, got {_describe(value)}",
+        )
         return choices[0]
     return str(value)
 
@@ -429,13 +495,17 @@ def _read_triggers(reader: _Reader, value: Any, line: int) -> tuple[str, frozens
         triggers = frozenset(value)
         if triggers in TRIGGER_VARIANTS and len(triggers) == len(value):
             return TRIGGER_VARIANTS[triggers], triggers
-    reader.error(line, "triggers expects one of [purchase, completion, sale], "
-                       f"[purchase, sale] or [completion, sale], got {_describe(value)}")
+    reader.error(
+        line,
+        "triggers expects one of [purchase, completion, sale], "
+        f"[purchase, sale] or [completion, sale], got {_describe(value)}",
+    )
     return "purchase-completion-sale", frozenset({"purchase", "completion", "sale"})
 
 
-def _read_accounts(reader: _Reader, top: yamlio.Map, variant: str
-                   ) -> tuple[dict[str, str], dict[str, str]]:
+def _read_accounts(
+    reader: _Reader, top: yamlio.Map, variant: str
+) -> tuple[dict[str, str], dict[str, str]]:
     node = top.get("accounts")
     node_line = top.key_lines.get("accounts", top.line)
     accounts = dict(DEFAULT_ACCOUNTS)
@@ -449,22 +519,28 @@ def _read_accounts(reader: _Reader, top: yamlio.Map, variant: str
     reader.remember(node, "accounts/")
     for key in REQUIRED_ACCOUNTS[variant]:
         if key not in node:
-            reader.error(node_line, f"accounts.{key} is required with this triggers setting "
-                                    f"(e.g. {key}: {DEFAULT_ACCOUNTS[key]})")
+            reader.error(
+                node_line,
+                f"accounts.{key} is required with this triggers setting "
+                f"(e.g. {key}: {DEFAULT_ACCOUNTS[key]})",
+            )
     for key in DEFAULT_ACCOUNTS:
         if key in node:
             name = reader.account(node[key], node.key_lines[key], f"accounts.{key}")
             if name:
                 accounts[key] = name
     var_node = node.get("variances")
-    if var_node is not None and reader.mapping(
-            var_node, node.key_lines["variances"], "accounts.variances") is not None:
+    if (
+        var_node is not None
+        and reader.mapping(var_node, node.key_lines["variances"], "accounts.variances") is not None
+    ):
         reader.keys(var_node, VARIANCE_KINDS, "accounts.variances")
         reader.remember(var_node, "accounts/variances/")
         for key in VARIANCE_KINDS:
             if key in var_node:
-                name = reader.account(var_node[key], var_node.key_lines[key],
-                                      f"accounts.variances.{key}")
+                name = reader.account(
+                    var_node[key], var_node.key_lines[key], f"accounts.variances.{key}"
+                )
                 if name:
                     variances[key] = name
     return accounts, variances
@@ -484,11 +560,17 @@ def _read_pools(reader: _Reader, node: Any, line: int) -> dict[str, Pool]:
             continue
         reader.keys(spec, ("incurred", "allocated"), f"conversion pool {name!r}")
         reader.remember(spec, f"conversion/{name}/")
-        incurred = reader.account(spec.get("incurred"), spec.key_lines.get(
-            "incurred", pool_line), f"conversion pool {name!r} incurred")
+        incurred = reader.account(
+            spec.get("incurred"),
+            spec.key_lines.get("incurred", pool_line),
+            f"conversion pool {name!r} incurred",
+        )
         allocated = spec.get("allocated", incurred)
-        allocated = reader.account(allocated, spec.key_lines.get("allocated", pool_line),
-                                   f"conversion pool {name!r} allocated")
+        allocated = reader.account(
+            allocated,
+            spec.key_lines.get("allocated", pool_line),
+            f"conversion pool {name!r} allocated",
+        )
         if incurred and allocated:
             pools[name] = Pool(name, incurred, allocated, pool_line)
     return pools
@@ -501,26 +583,41 @@ def _read_close(reader: _Reader, node: Any, line: int, pools: dict[str, Pool]) -
     reader.remember(node, "close/")
     disposition = _read_choice(reader, node, "disposition", ("cogs", "prorate"))
     schedule = _read_choice(reader, node, "schedule", ("explicit", "monthly"))
-    materiality = reader.number(node.get("materiality", ZERO),
-                                node.key_lines.get("materiality", line),
-                                "close.materiality", allow_zero=True) or ZERO
+    materiality = (
+        reader.number(
+            node.get("materiality", ZERO),
+            node.key_lines.get("materiality", line),
+            "close.materiality",
+            allow_zero=True,
+        )
+        or ZERO
+    )
     variances: list[str] = []
     value = node.get("variances", yamlio.Seq())
     var_line = node.key_lines.get("variances", line)
     if not isinstance(value, yamlio.Seq):
-        reader.error(var_line, f"close.variances expects a list like [purchase_price], "
-                               f"got {_describe(value)}")
+        reader.error(
+            var_line,
+            f"close.variances expects a list like [purchase_price], got {_describe(value)}",
+        )
     else:
         for kind in value:
             if kind not in VARIANCE_KINDS:
                 hint = difflib.get_close_matches(str(kind), VARIANCE_KINDS, n=1)
-                reader.error(var_line, f"close.variances: unknown variance {kind!r}" + (
-                    f"; did you mean {hint[0]!r}?" if hint else
-                    f"; expected some of {', '.join(VARIANCE_KINDS)}"))
+                reader.error(
+                    var_line,
+                    f"close.variances: unknown variance {kind!r}"
+                    + (
+                        f"; did you mean {hint[0]!r}?"
+                        if hint
+                        else f"; expected some of {', '.join(VARIANCE_KINDS)}"
+                    ),
+                )
             else:
                 variances.append(kind)
-    return CloseConfig(disposition, materiality, tuple(variances), schedule,
-                       node.key_lines.get("schedule", line))
+    return CloseConfig(
+        disposition, materiality, tuple(variances), schedule, node.key_lines.get("schedule", line)
+    )
 
 
 def _read_unit(reader: _Reader, spec: yamlio.Map, what: str) -> str | None:
@@ -533,8 +630,11 @@ def _read_unit(reader: _Reader, spec: yamlio.Map, what: str) -> str | None:
 
 def _check_item_name(reader: _Reader, name: Any, line: int, what: str) -> bool:
     if not isinstance(name, str) or not ITEM_RE.match(name):
-        reader.error(line, f"{what} name {name!r} is not a valid Beancount commodity "
-                           "(capitals, digits and ' . _ -, starting with a capital)")
+        reader.error(
+            line,
+            f"{what} name {name!r} is not a valid Beancount commodity "
+            "(capitals, digits and ' . _ -, starting with a capital)",
+        )
         return False
     return True
 
@@ -559,15 +659,20 @@ def _read_materials(reader: _Reader, node: Any, line: int) -> dict[str, Material
         if "cost" not in spec:
             reader.error(item_line, f"material {name} has no cost (e.g. cost: 2.50)")
             continue
-        cost = reader.dated(spec["cost"], spec.key_lines["cost"], f"material {name} cost",
-                            lambda v, ln, what: reader.number(v, ln, what))
+        cost = reader.dated(
+            spec["cost"],
+            spec.key_lines["cost"],
+            f"material {name} cost",
+            lambda v, ln, what: reader.number(v, ln, what),
+        )
         if cost is not None:
             materials[name] = Material(name, cost, _read_unit(reader, spec, name), item_line)
     return materials
 
 
-def _read_products(reader: _Reader, node: Any, line: int, materials: dict[str, Material],
-                   pools: dict[str, Pool]) -> dict[str, Product]:
+def _read_products(
+    reader: _Reader, node: Any, line: int, materials: dict[str, Material], pools: dict[str, Pool]
+) -> dict[str, Product]:
     products: dict[str, Product] = {}
     if node is None or reader.mapping(node, line, "products") is None:
         return products
@@ -585,8 +690,9 @@ def _read_products(reader: _Reader, node: Any, line: int, materials: dict[str, M
         reader.keys(spec, ("bom", "conversion", "phantom", "unit"), f"product {name}")
         reader.remember(spec, f"products/{name}/")
 
-        def read_bom(value: Any, ln: int, what: str, name: str = name
-                     ) -> Mapping[str, Decimal] | None:
+        def read_bom(
+            value: Any, ln: int, what: str, name: str = name
+        ) -> Mapping[str, Decimal] | None:
             bom = reader.mapping(value, ln, what)
             if bom is None:
                 return None
@@ -595,9 +701,15 @@ def _read_products(reader: _Reader, node: Any, line: int, materials: dict[str, M
                 cl = bom.key_lines[component]
                 if component not in names:
                     hint = difflib.get_close_matches(str(component), sorted(names), n=1)
-                    reader.error(cl, f"{what}: unknown item {component!r}" + (
-                        f"; did you mean {hint[0]!r}?" if hint else
-                        " (define it under materials or products)"))
+                    reader.error(
+                        cl,
+                        f"{what}: unknown item {component!r}"
+                        + (
+                            f"; did you mean {hint[0]!r}?"
+                            if hint
+                            else " (define it under materials or products)"
+                        ),
+                    )
                     continue
                 if component == name:
                     reader.error(cl, f"BOM cycle: {name} -> {name}")
@@ -616,9 +728,15 @@ def _read_products(reader: _Reader, node: Any, line: int, materials: dict[str, M
                 pl = rates.key_lines[pool]
                 if pool not in pools:
                     hint = difflib.get_close_matches(str(pool), list(pools), n=1)
-                    reader.error(pl, f"{what}: unknown conversion pool {pool!r}" + (
-                        f"; did you mean {hint[0]!r}?" if hint else
-                        " (define it under the top-level conversion: key)"))
+                    reader.error(
+                        pl,
+                        f"{what}: unknown conversion pool {pool!r}"
+                        + (
+                            f"; did you mean {hint[0]!r}?"
+                            if hint
+                            else " (define it under the top-level conversion: key)"
+                        ),
+                    )
                     continue
                 number = reader.number(rate, pl, f"{what} rate for {pool}", allow_zero=True)
                 if number is not None:
@@ -628,29 +746,40 @@ def _read_products(reader: _Reader, node: Any, line: int, materials: dict[str, M
         empty = yamlio.Map()
         empty.line, empty.key_lines = item_line, {}
         if "bom" not in spec and "conversion" not in spec:
-            reader.error(item_line, f"product {name} has neither a bom nor a conversion "
-                                    "(e.g. bom: {STEEL: 2})")
+            reader.error(
+                item_line,
+                f"product {name} has neither a bom nor a conversion (e.g. bom: {{STEEL: 2}})",
+            )
             continue
-        bom = reader.dated(spec.get("bom", empty), spec.key_lines.get("bom", item_line),
-                           f"product {name} bom", read_bom)
-        conversion = reader.dated(spec.get("conversion", empty),
-                                  spec.key_lines.get("conversion", item_line),
-                                  f"product {name} conversion", read_rates)
+        bom = reader.dated(
+            spec.get("bom", empty),
+            spec.key_lines.get("bom", item_line),
+            f"product {name} bom",
+            read_bom,
+        )
+        conversion = reader.dated(
+            spec.get("conversion", empty),
+            spec.key_lines.get("conversion", item_line),
+            f"product {name} conversion",
+            read_rates,
+        )
         phantom = spec.get("phantom", False)
         if not isinstance(phantom, bool):
-            reader.error(spec.key_lines["phantom"], f"product {name} phantom expects "
-                                                    "true or false")
+            reader.error(spec.key_lines["phantom"], f"product {name} phantom expects true or false")
             continue
         if bom is not None and conversion is not None:
-            products[name] = Product(name, bom, conversion, phantom,
-                                     _read_unit(reader, spec, name), item_line)
+            products[name] = Product(
+                name, bom, conversion, phantom, _read_unit(reader, spec, name), item_line
+            )
     return products
 
 
 def _check_cycles(reader: _Reader, standards: Standards) -> None:
     """A BOM cycle (in any version) is an error naming the cycle, at the first product."""
-    graph = {name: sorted({c for bom in p.bom.values for c in bom if c in standards.products})
-             for name, p in standards.products.items()}
+    graph = {
+        name: sorted({c for bom in p.bom.values for c in bom if c in standards.products})
+        for name, p in standards.products.items()
+    }
     state: dict[str, int] = {}  # 1 visiting, 2 done
     reported: set[frozenset[str]] = set()
 
@@ -659,12 +788,11 @@ def _check_cycles(reader: _Reader, standards: Standards) -> None:
         path.append(node)
         for child in graph[node]:
             if state.get(child) == 1:
-                cycle = path[path.index(child):] + [child]
+                cycle = path[path.index(child) :] + [child]
                 key = frozenset(cycle)
                 if key not in reported:
                     reported.add(key)
-                    reader.error(standards.products[child].line,
-                                 "BOM cycle: " + " -> ".join(cycle))
+                    reader.error(standards.products[child].line, "BOM cycle: " + " -> ".join(cycle))
             elif child not in state:
                 visit(child, path)
         path.pop()

@@ -47,16 +47,18 @@ class _Loader(yaml.SafeLoader):
 # Rebuild the implicit resolvers: drop YAML 1.1's yes/no/on/off booleans and its octal,
 # sexagesimal and float forms; numbers are resolved by our own patterns below.
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in (
-        "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    first: [
+        (tag, rx)
+        for tag, rx in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"))
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 _NUMBER = re.compile(r"^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?$")
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", _NUMBER, list("-+0123456789."))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _NUMBER, list("-+0123456789."))
 
 
 def _construct_number(loader: _Loader, node: yaml.ScalarNode) -> Decimal:
@@ -76,7 +78,8 @@ _Loader.add_constructor("tag:yaml.org,2002:int", _construct_number)
 
 _PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}"
-    for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp", "merge"))
+    for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp", "merge")
+)
 
 
 def _to_python(loader: _Loader, node: yaml.Node) -> Any:
@@ -95,7 +98,8 @@ def _to_python(loader: _Loader, node: yaml.Node) -> Any:
                 raise YamlProblem("a mapping key must be a plain value", key_line)
             if key in result:
                 raise YamlProblem(
-                    f"duplicate key {key!r} (first at line {result.key_lines[key]})", key_line)
+                    f"duplicate key {key!r} (first at line {result.key_lines[key]})", key_line
+                )
             result[key] = _to_python(loader, value_node)
             result.key_lines[key] = key_line
         return result
@@ -106,9 +110,10 @@ def _to_python(loader: _Loader, node: yaml.Node) -> Any:
         return seq
     try:
         value = loader.construct_object(node, deep=True)
-    except yaml.constructor.ConstructorError as exc:
-        raise YamlProblem(f"unsupported YAML tag {node.tag!r} (tags are not executed)",
-                          line) from None
+    except yaml.constructor.ConstructorError:
+        raise YamlProblem(
+            f"unsupported YAML tag {node.tag!r} (tags are not executed)", line
+        ) from None
     if isinstance(value, datetime.datetime):
         raise YamlProblem(f"expects a date, not a date and time: {node.value!r}", line)
     return value

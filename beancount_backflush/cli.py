@@ -1,0 +1,202 @@
+"""bean-backflush: standard cost roll-up, ledger expansion and reports in a terminal.
+
+bean-backflush rollup standards.yaml [--date 2026-03-01]
+bean-backflush expand ledger.beancount > expanded.beancount
+bean-backflush report inventory ledger.beancount
+bean-backflush report variances ledger.beancount
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import io
+import os
+import sys
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, TextIO
+
+from beancount import loader
+from beancount.core import data
+from beancount.parser import options as options_lib
+from beancount.parser import printer
+
+from .plugin import standards_for
+from .standards import Standards, load_standards
+
+# Options that shape how the expanded ledger parses and books; printed when not default.
+PRINTED_OPTIONS = (
+    "title",
+    "name_assets",
+    "name_liabilities",
+    "name_equity",
+    "name_income",
+    "name_expenses",
+    "operating_currency",
+    "booking_method",
+    "inferred_tolerance_default",
+    "inferred_tolerance_multiplier",
+    "infer_tolerance_from_cost",
+    "render_commas",
+    "account_rounding",
+    "account_previous_balances",
+    "account_previous_earnings",
+    "account_previous_conversions",
+    "account_current_earnings",
+    "account_current_conversions",
+    "account_unrealized_gains",
+    "conversion_currency",
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bean-backflush", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    rollup = commands.add_parser(
+        "rollup", help="each product's standard cost, by component and conversion pool"
+    )
+    rollup.add_argument("standards")
+    rollup.add_argument(
+        "--date",
+        type=datetime.date.fromisoformat,
+        help="standards in force on this date (default: today)",
+    )
+    expand = commands.add_parser(
+        "expand", help="print the ledger after the plugin, as Beancount text, plugin line removed"
+    )
+    expand.add_argument("ledger")
+    report = commands.add_parser("report", help="inventory or variance report")
+    report.add_argument("name", choices=("inventory", "variances"))
+    report.add_argument("ledger")
+    args = parser.parse_args(argv)
+    if args.command == "rollup":
+        return cmd_rollup(args.standards, args.date or datetime.date.today(), sys.stdout)
+    if args.command == "expand":
+        return cmd_expand(args.ledger, sys.stdout)
+    return cmd_report(args.name, args.ledger, sys.stdout)
+
+
+def _print_errors(errors: list[Any]) -> None:
+    if errors:
+        buffer = io.StringIO()
+        printer.print_errors(errors, file=buffer)
+        sys.stderr.write(buffer.getvalue())
+
+
+# -- rollup ------------------------------------------------------------------------------------
+
+
+def cmd_rollup(path: str, date: datetime.date, out: TextIO) -> int:
+    standards, errors = load_standards(path)
+    _print_errors(errors)
+    if standards is None:
+        return 1
+    out.write(render_rollup(standards, date))
+    return 0
+
+
+def render_rollup(standards: Standards, date: datetime.date) -> str:
+    ccy = standards.currency
+    lines = [
+        f"Standard costs in force on {date} ({ccy}), triggers "
+        f"[{', '.join(sorted(standards.triggers))}]",
+        "",
+    ]
+    for name, product in standards.products.items():
+        rollup = standards.rollup(name, date)
+        kind = " (phantom: exploded into its parents)" if product.phantom else ""
+        if rollup is None:
+            lines += [f"{name}{kind}: no standard in force on {date}", ""]
+            continue
+        since = "" if rollup.since == standards.base_date else f"  (since {rollup.since})"
+        lines.append(f"{name}{kind}  standard {_fmt(rollup.total)} {ccy}{since}")
+        lines.append(f"  {'component':<22}{'qty':>12}{'unit cost':>14}{'extended':>14}")
+        for item, qty in rollup.direct.items():
+            sub = standards.rollup(item, date)
+            assert sub is not None
+            lines.append(
+                f"  {item:<22}{_qty(qty):>12}{_fmt(sub.total):>14}{_fmt(qty * sub.total):>14}"
+            )
+        lines.append(f"  {'materials (all levels)':<48}{_fmt(rollup.material):>14}")
+        for pool, amount in rollup.conversion.items():
+            own = rollup.own_conversion.get(pool, Decimal(0))
+            lines.append(f"  {'conversion ' + pool:<22}{'':>12}{_fmt(own):>14}{_fmt(amount):>14}")
+        lines.append(f"  {'total':<48}{_fmt(rollup.total):>14}")
+        exploded = ", ".join(f"{_qty(q)} {m}" for m, q in rollup.materials.items())
+        lines += [f"  exploded to materials: {exploded}", ""]
+    return "\n".join(lines)
+
+
+def _fmt(number: Decimal, places: int = 2) -> str:
+    """At least ``places`` decimals, more only where the standard has them."""
+    exponent = number.normalize().as_tuple().exponent
+    decimals = max(places, -exponent if isinstance(exponent, int) else places)
+    return f"{number:,.{decimals}f}"
+
+
+def _qty(number: Decimal) -> str:
+    return _fmt(number, 0)
+
+
+# -- expand ------------------------------------------------------------------------------------
+
+
+def cmd_expand(path: str, out: TextIO) -> int:
+    entries, errors, options_map = loader.load_file(path)
+    _print_errors(errors)
+    out.write(expand_text(entries, options_map))
+    return 1 if errors else 0
+
+
+def expand_text(entries: list[data.Directive], options_map: dict[str, Any]) -> str:
+    """The loaded ledger as Beancount text: loads without the plugin to the same balances."""
+    buffer = io.StringIO()
+    buffer.write(
+        f";; Expanded by bean-backflush from {os.path.basename(options_map['filename'])}"
+        ": backflush directives replaced by the postings they generate.\n"
+    )
+    defaults = options_lib.OPTIONS_DEFAULTS
+    for key in PRINTED_OPTIONS:
+        value = options_map.get(key)
+        if value == defaults.get(key):
+            continue
+        for single in value if isinstance(value, list) else [value]:
+            buffer.write(f'option "{key}" "{single}"\n')
+    buffer.write("\n")
+    kept = [entry for entry in entries if not _regenerated_on_load(entry)]
+    printer.print_entries(kept, file=buffer)
+    return buffer.getvalue()
+
+
+def _regenerated_on_load(entry: data.Directive) -> bool:
+    # Beancount's pad plugin inserts 'P' transactions at load: the Pad stays, the padding
+    # would be generated twice.
+    return isinstance(entry, data.Transaction) and entry.flag == "P"
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def cmd_report(name: str, path: str, out: TextIO) -> int:
+    from . import reports
+
+    entries, errors, options_map = loader.load_file(path)
+    _print_errors(errors)
+    standards = standards_for(options_map)
+    if standards is None:
+        sys.stderr.write(f"{path}: no usable backflush standards file\n")
+        return 1
+    if name == "inventory":
+        out.write(
+            reports.render_inventory_text(reports.inventory_report(entries, options_map, standards))
+        )
+    else:
+        out.write(
+            reports.render_variances_text(reports.variance_report(entries, options_map, standards))
+        )
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
