@@ -15,6 +15,7 @@ posted to the rounding variance: no transaction is ever unbalanced.
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import re
 from collections.abc import Iterable
@@ -50,6 +51,13 @@ def weight(posting: data.Posting) -> Decimal:
     if price is not None and price.number is not None:
         return units_of(posting) * price.number
     return units_of(posting)
+
+
+@functools.lru_cache(maxsize=64)
+def _link_stem(filename: str) -> str:
+    """A file's name as Beancount allows it in a link."""
+    stem = os.path.splitext(os.path.basename(filename))[0]
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", stem) or "ledger"
 
 
 class Rejected(Exception):
@@ -198,9 +206,7 @@ class Engine:
 
     @staticmethod
     def link_for(meta: dict[str, Any]) -> str:
-        stem = os.path.splitext(os.path.basename(str(meta.get("filename", "ledger"))))[0]
-        stem = re.sub(r"[^A-Za-z0-9_.-]", "-", stem) or "ledger"
-        return f"bf-{stem}-{meta.get('lineno', 0)}"
+        return f"bf-{_link_stem(str(meta.get('filename', 'ledger')))}-{meta.get('lineno', 0)}"
 
     # -- stock -----------------------------------------------------------------------------
 

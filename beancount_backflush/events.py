@@ -87,28 +87,27 @@ def bind(entry: data.Custom) -> tuple[Event | None, BackflushError | None]:
                 else "; expected one of " + ", ".join(SIGNATURES)
             ),
         )
-    problem = _expects(entry, kind)
     if kind == "close":
         if len(args) > 1 or (args and not isinstance(args[0], Amount)):
-            return None, problem
+            return None, _expects(entry, kind)
         return Event(
             kind, entry, entry.date, Decimal(0), "", _money(args[0] if args else None), None
         ), None
 
     if not args or not isinstance(args[0], Amount):
-        return None, problem
+        return None, _expects(entry, kind)
     quantity, item = args[0].number, args[0].currency
     rest = args[1:]
     total_value: Amount | None = None
     account: str | None = None
     if kind == "purchase":
         if not rest or not isinstance(rest[0], Amount) or len(rest) > 2:
-            return None, problem
+            return None, _expects(entry, kind)
         total_value, rest = rest[0], rest[1:]
     elif kind in ("sell", "return"):
         if rest:
             if not isinstance(rest[0], Amount) or len(rest) > 2:
-                return None, problem
+                return None, _expects(entry, kind)
             total_value, rest = rest[0], rest[1:]
     if rest:
         if (
@@ -116,7 +115,7 @@ def bind(entry: data.Custom) -> tuple[Event | None, BackflushError | None]:
             or not isinstance(rest[0], str)
             or not account_lib.is_valid(rest[0])
         ):
-            return None, problem
+            return None, _expects(entry, kind)
         account = rest[0]
     if quantity is None or quantity < 0 or (quantity == 0 and kind not in ZERO_QUANTITY_OK):
         return None, _error(entry, f'"{kind}" expects a positive quantity, got {quantity} {item}')
