@@ -19,7 +19,7 @@ import functools
 import os
 import re
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from beancount.core import data
@@ -28,7 +28,7 @@ from beancount.core.position import Cost
 
 from . import closing
 from .errors import BackflushError, BackflushWarning
-from .events import Event, bind
+from .events import SIGNATURES, Event, bind
 from .standards import Rollup, Standards
 
 ZERO = Decimal(0)
@@ -40,17 +40,6 @@ def units_of(posting: data.Posting) -> Decimal:
     units = posting.units
     assert units is not None and units.number is not None, posting
     return units.number
-
-
-def weight(posting: data.Posting) -> Decimal:
-    """A posting's weight in the cost currency (postings the plugin sees are all booked)."""
-    cost = posting.cost
-    if isinstance(cost, Cost):
-        return units_of(posting) * cost.number
-    price = posting.price
-    if price is not None and price.number is not None:
-        return units_of(posting) * price.number
-    return units_of(posting)
 
 
 @functools.lru_cache(maxsize=64)
@@ -65,13 +54,17 @@ class Rejected(Exception):
 
 
 class Txn:
-    """A generated transaction being built: lots at exact cost, cash amounts rounded."""
+    """A generated transaction being built: lots at exact cost, cash amounts rounded.
 
-    __slots__ = ("engine", "postings")
+    The weight of what has been added is kept as it goes: ``finish`` posts the residue.
+    """
+
+    __slots__ = ("engine", "postings", "residue")
 
     def __init__(self, engine: Engine):
         self.engine = engine
         self.postings: list[data.Posting] = []
+        self.residue = ZERO
 
     def lot(self, account: str, item: str, qty: Decimal, rollup: Rollup) -> None:
         if qty:
@@ -80,13 +73,10 @@ class Txn:
                     account, Amount(qty, item), self.engine.cost_of(rollup), None, None, None
                 )
             )
+            self.residue += qty * rollup.total
 
     def cash(self, account: str, exact: Decimal) -> None:
-        number = self.engine.round_cumulative(account, exact)
-        if number:
-            self.postings.append(
-                data.Posting(account, Amount(number, self.engine.currency), None, None, None, None)
-            )
+        self.exact(account, self.engine.round_cumulative(account, exact))
 
     def exact(self, account: str, number: Decimal) -> None:
         """An amount that is already money (an invoice total, a balance being closed)."""
@@ -94,20 +84,11 @@ class Txn:
             self.postings.append(
                 data.Posting(account, Amount(number, self.engine.currency), None, None, None, None)
             )
+            self.residue += number
 
     def finish(self) -> list[data.Posting]:
-        residue = sum((weight(posting) for posting in self.postings), ZERO)
-        if residue:
-            self.postings.append(
-                data.Posting(
-                    self.engine.standards.variance_accounts["rounding"],
-                    Amount(-residue, self.engine.currency),
-                    None,
-                    None,
-                    None,
-                    None,
-                )
-            )
+        if self.residue:
+            self.exact(self.engine.standards.variance_accounts["rounding"], -self.residue)
         return self.postings
 
 
@@ -117,6 +98,7 @@ class Engine:
         self.currency = standards.currency
         self.variant = standards.variant
         self.quantum = Decimal(1).scaleb(-standards.precision)
+        self._context = Context(prec=34, rounding=ROUND_HALF_UP)
         acc = standards.accounts
         self.rip = acc["raw_in_process"]
         self.fg = acc["finished_goods"]
@@ -133,6 +115,7 @@ class Engine:
         self._cum_exact: dict[str, Decimal] = {}
         self._cum_posted: dict[str, Decimal] = {}
         self.closer = closing.Closer(self)
+        self._handlers = {kind: getattr(self, f"on_{kind}") for kind in SIGNATURES}
         self.opened: set[str] = set()
         self.used_accounts: dict[str, datetime.date] = {}
 
@@ -146,7 +129,7 @@ class Engine:
         return cost
 
     def quantize(self, number: Decimal) -> Decimal:
-        return number.quantize(self.quantum, rounding=ROUND_HALF_UP)
+        return self._context.quantize(number, self.quantum)
 
     def round_cumulative(self, account: str, exact: Decimal) -> Decimal:
         total = self._cum_exact.get(account, ZERO) + exact
@@ -284,7 +267,7 @@ class Engine:
             self.apply(event)
 
     def apply(self, event: Event) -> None:
-        handler = getattr(self, f"on_{event.kind}")
+        handler = self._handlers[event.kind]
         try:
             if event.kind != "close":
                 self.check_item(event)
