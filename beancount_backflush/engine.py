@@ -27,7 +27,7 @@ from beancount.core.amount import Amount
 from beancount.core.position import Cost
 
 from . import closing
-from .errors import BackflushError, BackflushWarning
+from .errors import BackflushError, BackflushWarning, did_you_mean
 from .events import SIGNATURES, Event, bind
 from .standards import Rollup, Standards
 
@@ -288,16 +288,12 @@ class Engine:
         std = self.standards
         item = event.item
         if not std.is_item(item):
-            import difflib
-
-            names = [*std.materials, *std.products]
-            hint = difflib.get_close_matches(item, names, n=1)
             raise Rejected(
                 f"unknown item {item}"
-                + (
-                    f"; did you mean {hint[0]}?"
-                    if hint
-                    else f" (not in {os.path.basename(std.path)} materials or products)"
+                + did_you_mean(
+                    item,
+                    [*std.materials, *std.products],
+                    f" (not in {os.path.basename(std.path)} materials or products)",
                 )
             )
         if item in std.products and std.products[item].phantom:

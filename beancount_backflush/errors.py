@@ -7,7 +7,9 @@ standards file's own line for a problem in the standards file, so that bean-chec
 
 from __future__ import annotations
 
+import difflib
 from collections import namedtuple
+from collections.abc import Iterable
 from typing import Any
 
 StandardsError = namedtuple("StandardsError", "source message entry")
@@ -20,3 +22,9 @@ BackflushWarning = namedtuple("BackflushWarning", "source message entry")
 def source(filename: str, lineno: int) -> dict[str, Any]:
     """Return a Beancount metadata dict pointing at a file and (1-based) line."""
     return {"filename": filename, "lineno": lineno}
+
+
+def did_you_mean(value: object, choices: Iterable[str], otherwise: str) -> str:
+    """'; did you mean X?' for a near miss among ``choices``, else ``otherwise``."""
+    hint = difflib.get_close_matches(str(value), list(choices), n=1)
+    return f"; did you mean {hint[0]!r}?" if hint else otherwise

@@ -20,7 +20,7 @@ from beancount.core import account as account_lib
 from beancount.core import data
 from beancount.core.amount import Amount
 
-from .errors import BackflushError
+from .errors import BackflushError, did_you_mean
 
 # event -> (signature for messages, example, minimum values, maximum values)
 SIGNATURES: dict[str, tuple[str, str]] = {
@@ -75,17 +75,10 @@ def bind(entry: data.Custom) -> tuple[Event | None, BackflushError | None]:
         )
     kind, args = values[0], values[1:]
     if kind not in SIGNATURES:
-        import difflib
-
-        hint = difflib.get_close_matches(kind, list(SIGNATURES), n=1)
         return None, _error(
             entry,
             f'unknown backflush event "{kind}"'
-            + (
-                f'; did you mean "{hint[0]}"?'
-                if hint
-                else "; expected one of " + ", ".join(SIGNATURES)
-            ),
+            + did_you_mean(kind, SIGNATURES, "; expected one of " + ", ".join(SIGNATURES)),
         )
     if kind == "close":
         if len(args) > 1 or (args and not isinstance(args[0], Amount)):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import datetime
-import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from typing import Any, Generic, TypeVar
 from beancount.core import account as account_lib
 
 from . import yamlio
-from .errors import StandardsError, source
+from .errors import StandardsError, did_you_mean, source
 
 T = TypeVar("T")
 ZERO = Decimal(0)
@@ -291,12 +290,7 @@ class _Reader:
         allowed = list(allowed)
         for key in node:
             if key not in allowed:
-                hint = difflib.get_close_matches(str(key), allowed, n=1)
-                suggestion = (
-                    f"; did you mean {hint[0]!r}?"
-                    if hint
-                    else (f"; expected one of {', '.join(allowed)}")
-                )
+                suggestion = did_you_mean(key, allowed, f"; expected one of {', '.join(allowed)}")
                 self.error(node.key_lines[key], f"unknown key {key!r} in {what}{suggestion}")
 
     def remember(self, node: yamlio.Map, prefix: str) -> None:
@@ -603,14 +597,11 @@ def _read_close(reader: _Reader, node: Any, line: int, pools: dict[str, Pool]) -
     else:
         for kind in value:
             if kind not in VARIANCE_KINDS:
-                hint = difflib.get_close_matches(str(kind), VARIANCE_KINDS, n=1)
                 reader.error(
                     var_line,
                     f"close.variances: unknown variance {kind!r}"
-                    + (
-                        f"; did you mean {hint[0]!r}?"
-                        if hint
-                        else f"; expected some of {', '.join(VARIANCE_KINDS)}"
+                    + did_you_mean(
+                        kind, VARIANCE_KINDS, f"; expected some of {', '.join(VARIANCE_KINDS)}"
                     ),
                 )
             else:
@@ -700,14 +691,11 @@ def _read_products(
             for component, qty in bom.items():
                 cl = bom.key_lines[component]
                 if component not in names:
-                    hint = difflib.get_close_matches(str(component), sorted(names), n=1)
                     reader.error(
                         cl,
                         f"{what}: unknown item {component!r}"
-                        + (
-                            f"; did you mean {hint[0]!r}?"
-                            if hint
-                            else " (define it under materials or products)"
+                        + did_you_mean(
+                            component, sorted(names), " (define it under materials or products)"
                         ),
                     )
                     continue
@@ -727,14 +715,11 @@ def _read_products(
             for pool, rate in rates.items():
                 pl = rates.key_lines[pool]
                 if pool not in pools:
-                    hint = difflib.get_close_matches(str(pool), list(pools), n=1)
                     reader.error(
                         pl,
                         f"{what}: unknown conversion pool {pool!r}"
-                        + (
-                            f"; did you mean {hint[0]!r}?"
-                            if hint
-                            else " (define it under the top-level conversion: key)"
+                        + did_you_mean(
+                            pool, pools, " (define it under the top-level conversion: key)"
                         ),
                     )
                     continue
