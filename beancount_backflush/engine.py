@@ -639,7 +639,7 @@ class Engine:
         for account, date in sorted(missing.items()):
             self.errors.append(
                 BackflushError(
-                    {"filename": self.standards.path, "lineno": self._account_line(account)},
+                    self._account_source(account),
                     f"account {account} is used by backflush postings but not opened: add "
                     f'"{date} open {account}" to the ledger, or set auto_open: true in the '
                     "standards file",
@@ -647,6 +647,17 @@ class Engine:
                 )
             )
         return []
+
+    def _account_source(self, account: str) -> dict[str, Any]:
+        """The standards file's line naming the account, else the first directive using it."""
+        std = self.standards
+        named = {*std.accounts.values(), *std.variance_accounts.values()}
+        named.update(a for pool in std.pools.values() for a in (pool.incurred, pool.allocated))
+        if account not in named:
+            for txn in self.generated:
+                if any(p.account == account for p in txn.postings):
+                    return {"filename": txn.meta["filename"], "lineno": txn.meta["lineno"]}
+        return {"filename": std.path, "lineno": self._account_line(account)}
 
     def _account_line(self, account: str) -> int:
         std = self.standards
