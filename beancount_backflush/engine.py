@@ -29,7 +29,7 @@ from beancount.core.position import Cost
 from . import closing
 from .errors import BackflushError, BackflushWarning, did_you_mean
 from .events import SIGNATURES, Event, bind
-from .standards import Rollup, Standards
+from .standards import Rollup, Standards, tidy
 
 ZERO = Decimal(0)
 TAGS = frozenset({"backflush"})
@@ -107,6 +107,7 @@ class Engine:
         self.variances = standards.variance_accounts
         self.errors: list[Any] = []
         self.generated: list[data.Transaction] = []
+        self.repriced: list[data.Transaction] = []
         # (account, item) -> quantity on hand, always at the item's standard in force.
         self.stock: dict[tuple[str, str], Decimal] = {}
         # Under [purchase, sale]: units completed and not yet sold (not inventoried).
@@ -357,7 +358,7 @@ class Engine:
         """(account, item, quantity, rollup) consumed by producing ``qty`` of ``product``."""
         r = self.rollup(product, date)
         return [
-            (self.holding_account(item), item, qty * per, self.rollup(item, date))
+            (self.holding_account(item), item, tidy(qty * per), self.rollup(item, date))
             for item, per in r.direct.items()
         ]
 
@@ -429,7 +430,7 @@ class Engine:
         if self.variant == "purchase-sale" and r.is_product:
             # Sale is the trigger: relieve RIP by the BOM exploded down to materials and
             # allocate conversion through all levels (Horngren's second variant).
-            parts = [(m, q * qty, self.rollup(m, event.date)) for m, q in r.materials.items()]
+            parts = [(m, tidy(q * qty), self.rollup(m, event.date)) for m, q in r.materials.items()]
             if sign > 0:
                 self.require_stock([(self.rip, m, q) for m, q, _ in parts], event.kind)
             for m, q, sub in parts:
@@ -612,13 +613,16 @@ class Engine:
             meta=meta, postings=new_postings, tags=(txn.tags or frozenset()) | TAGS
         )
         self.observe(repriced)
+        self.repriced.append(repriced)
         return repriced
 
     # -- accounts --------------------------------------------------------------------------
 
     def open_missing_accounts(self) -> list[data.Open]:
         missing = {a: d for a, d in self.used_accounts.items() if a not in self.opened}
-        generated_accounts = {p.account for t in self.generated for p in t.postings}
+        generated_accounts = {
+            p.account for t in (*self.generated, *self.repriced) for p in t.postings
+        }
         missing = {a: d for a, d in missing.items() if a in generated_accounts}
         if not missing:
             return []

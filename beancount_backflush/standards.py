@@ -57,6 +57,22 @@ REQUIRED_ACCOUNTS = {
 ITEM_RE = re.compile(r"^[A-Z][A-Z0-9'._-]{0,22}[A-Z0-9]$|^[A-Z]$")
 
 
+def tidy(number: Decimal) -> Decimal:
+    """The same number without trailing zeros (2.0 x 10 is 20, not 20.0)."""
+    if number == number.to_integral_value():
+        return number.quantize(Decimal(1))
+    return number.normalize()
+
+
+def tidy_money(number: Decimal) -> Decimal:
+    """The same amount with at least two decimals and no trailing zeros beyond them."""
+    number = tidy(number)
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        return number.quantize(Decimal("0.01"))
+    return number
+
+
 @dataclass(frozen=True)
 class Dated(Generic[T]):
     """A value that may change on effective dates. ``None`` date: in force from the start."""
@@ -254,7 +270,15 @@ class Standards:
             material_cost += qty * sub.material
         total = material_cost + sum(conversion.values(), ZERO)
         return Rollup(
-            item, total, material_cost, conversion, own_conversion, direct, materials, since, True
+            item,
+            tidy_money(total),
+            tidy_money(material_cost),
+            {pool: tidy_money(rate) for pool, rate in conversion.items()},
+            {pool: tidy_money(rate) for pool, rate in own_conversion.items()},
+            {name: tidy(qty) for name, qty in direct.items()},
+            {name: tidy(qty) for name, qty in materials.items()},
+            since,
+            True,
         )
 
     def where_used(self, item: str) -> list[str]:
