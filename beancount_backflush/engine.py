@@ -27,7 +27,7 @@ from beancount.core.amount import Amount
 from beancount.core.position import Cost
 
 from . import closing
-from .errors import BackflushError, BackflushWarning, did_you_mean
+from .errors import BackflushError, BackflushWarning, describe_fault, did_you_mean
 from .events import SIGNATURES, Event, bind
 from .standards import Rollup, Standards, tidy
 
@@ -280,7 +280,7 @@ class Engine:
                 BackflushError(
                     event.entry.meta,
                     f'internal error while posting "{event.kind}": '
-                    f"{type(exc).__name__}: {exc} (please report this; nothing was posted)",
+                    f"{describe_fault(exc)} (please report this; nothing was posted)",
                     event.entry,
                 )
             )

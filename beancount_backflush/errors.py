@@ -28,3 +28,9 @@ def did_you_mean(value: object, choices: Iterable[str], otherwise: str) -> str:
     """'; did you mean X?' for a near miss among ``choices``, else ``otherwise``."""
     hint = difflib.get_close_matches(str(value), list(choices), n=1)
     return f"; did you mean {hint[0]!r}?" if hint else otherwise
+
+
+def describe_fault(exc: BaseException, limit: int = 160) -> str:
+    """'Type: message' of an unexpected exception, cut short for an error line."""
+    text = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -29,13 +29,12 @@ from __future__ import annotations
 
 import gc
 import os
-import traceback
 from typing import Any
 
 from beancount.core import data
 
 from .engine import Engine
-from .errors import BackflushError, StandardsError, source
+from .errors import BackflushError, StandardsError, describe_fault, source
 from .standards import Standards, load_standards
 
 __plugins__ = ("backflush",)
@@ -64,14 +63,19 @@ def backflush(
     except Exception as exc:  # noqa: BLE001 - the fault barrier: never lose the ledger
         where = next(
             (e.meta for e in entries if isinstance(e, data.Custom) and e.type == "backflush"),
-            source("<backflush>", 0),
+            None,
         )
-        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        if where is None:
+            # No directive to point at: the standards file (never Beancount's <load>:0).
+            try:
+                where = source(standards_path(options_map, config), 1)
+            except Exception:  # noqa: BLE001
+                where = source(str(options_map.get("filename") or "<backflush>"), 1)
         return entries, [
             BackflushError(
                 where,
-                f"backflush plugin failed and posted nothing ({detail}); the ledger is "
-                "shown without backflush postings. Please report this with your "
+                f"backflush plugin failed and posted nothing ({describe_fault(exc)}); "
+                "the ledger is shown without backflush postings. Please report this with your "
                 "standards file.",
                 None,
             )
