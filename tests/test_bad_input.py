@@ -779,3 +779,45 @@ def test_no_error_points_nowhere(ledger):
     book = ledger(bike_standards(), GOOD + '2026-01-05 custom "backflush" "produce" 1 FRAME\n')
     for error in book.errors:
         assert os.path.exists(error.source["filename"]) and error.source["lineno"] >= 1
+
+
+def test_unknown_conversion_pool_on_a_product(ledger):
+    book = ledger(
+        ACCOUNTS
+        + """\
+conversion:
+  labor: {incurred: Expenses:Conversion:Labor}
+materials:
+  BOLT: 0.05
+products:
+  NUT:
+    bom: {BOLT: 1}
+    conversion: {labour: 0.10}
+""",
+        GOOD,
+    )
+    standards_error(book, "labour", "unknown conversion pool 'labour'", "did you mean 'labor'?")
+    assert_standards_unusable(book)
+
+
+def test_item_both_material_and_product(ledger):
+    book = ledger(
+        ACCOUNTS + "materials:\n  BOLT: 0.05\nproducts:\n  BOLT: {bom: {BOLT: 1}}\n",
+        GOOD,
+    )
+    standards_error(book, "BOLT: {bom", "BOLT is both a material and a product")
+    assert_standards_unusable(book)
+
+
+def test_unbuilding_more_than_completed_under_purchase_sale(ledger):
+    book = ledger(
+        bike_standards(triggers="[purchase, sale]"),
+        GOOD
+        + """
+2026-01-04 custom "backflush" "purchase" 10 STEEL 25.00 USD
+2026-01-05 custom "backflush" "produce" 1 FRAME
+2026-01-06 custom "backflush" "unbuild" 2 FRAME
+""",
+    )
+    directive_error(book, '"unbuild" 2 FRAME', "unbuild: 2 FRAME needed, 1 completed and unsold")
+    assert_good_purchase_posted(book)
