@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import enum
 import io
 import os
 import sys
@@ -19,6 +20,7 @@ from typing import Any, TextIO
 
 from beancount import loader
 from beancount.core import data
+from beancount.core.data import Booking
 from beancount.parser import options as options_lib
 from beancount.parser import printer
 
@@ -157,16 +159,37 @@ def expand_text(entries: list[data.Directive], options_map: dict[str, Any]) -> s
         ": backflush directives replaced by the postings they generate.\n"
     )
     defaults = options_lib.OPTIONS_DEFAULTS
+    kept = [entry for entry in entries if not _regenerated_on_load(entry)]
+    overrides = {}
+    if _lot_goes_negative(kept):
+        # Stock allowed to go negative (negative_stock: allow), or reduced before the day's
+        # receipt in file order: no booking method but NONE books such lots back as they are.
+        overrides["booking_method"] = Booking.NONE
     for key in PRINTED_OPTIONS:
-        value = options_map.get(key)
+        value = overrides.get(key, options_map.get(key))
         if value == defaults.get(key):
             continue
         for single in value if isinstance(value, list) else [value]:
-            buffer.write(f'option "{key}" "{single}"\n')
+            text = single.name if isinstance(single, enum.Enum) else single
+            buffer.write(f'option "{key}" "{text}"\n')
     buffer.write("\n")
-    kept = [entry for entry in entries if not _regenerated_on_load(entry)]
     printer.print_entries(kept, file=buffer)
     return buffer.getvalue()
+
+
+def _lot_goes_negative(entries: list[data.Directive]) -> bool:
+    """Whether some lot is ever below zero, in the order a reload books the entries."""
+    held: dict[tuple[str, str, Any], Decimal] = {}
+    for entry in sorted(entries, key=data.entry_sortkey):
+        if isinstance(entry, data.Transaction):
+            for posting in entry.postings:
+                units = posting.units
+                if posting.cost is not None and units is not None and units.number is not None:
+                    key = (posting.account, units.currency, posting.cost)
+                    held[key] = held.get(key, Decimal(0)) + units.number
+                    if held[key] < 0:
+                        return True
+    return False
 
 
 def _regenerated_on_load(entry: data.Directive) -> bool:
