@@ -27,6 +27,7 @@ from beancount.parser import printer
 from .plugin import standards_for
 from .standards import Standards, load_standards
 
+TRIGGER_ORDER = ("purchase", "completion", "sale")
 # Options that shape how the expanded ledger parses and books; printed when not default.
 PRINTED_OPTIONS = (
     "title",
@@ -102,7 +103,7 @@ def render_rollup(standards: Standards, date: datetime.date) -> str:
     ccy = standards.currency
     lines = [
         f"Standard costs in force on {date} ({ccy}), triggers "
-        f"[{', '.join(sorted(standards.triggers))}]",
+        f"[{', '.join(t for t in TRIGGER_ORDER if t in standards.triggers)}]",
         "",
     ]
     for name, product in standards.products.items():
@@ -120,11 +121,13 @@ def render_rollup(standards: Standards, date: datetime.date) -> str:
             lines.append(
                 f"  {item:<22}{_qty(qty):>12}{_fmt(sub.total):>14}{_fmt(qty * sub.total):>14}"
             )
-        lines.append(f"  {'materials (all levels)':<48}{_fmt(rollup.material):>14}")
-        for pool, amount in rollup.conversion.items():
-            own = rollup.own_conversion.get(pool, Decimal(0))
-            lines.append(f"  {'conversion ' + pool:<22}{'':>12}{_fmt(own):>14}{_fmt(amount):>14}")
+        for pool, rate in rollup.own_conversion.items():
+            lines.append(f"  {'conversion ' + pool + ' (this level)':<48}{_fmt(rate):>14}")
         lines.append(f"  {'total':<48}{_fmt(rollup.total):>14}")
+        lines.append("  by cost element, through all levels:")
+        lines.append(f"  {'materials':<48}{_fmt(rollup.material):>14}")
+        for pool, amount in rollup.conversion.items():
+            lines.append(f"  {'conversion ' + pool:<48}{_fmt(amount):>14}")
         exploded = ", ".join(f"{_qty(q)} {m}" for m, q in rollup.materials.items())
         lines += [f"  exploded to materials: {exploded}", ""]
     return "\n".join(lines)
