@@ -261,8 +261,8 @@ def scenarios(draw: Any, max_events: int = 40) -> Scenario:
             else:
                 item, account = draw(st.sampled_from(mats)), RIP
             s.actual_cost += qty * cost
-            text = f'{date} * "Imported receipt"\n  {account}  {qty} {item} {{{cost} USD}}\n'
-            text += f"  {PAYABLE}  {-(qty * cost)} USD\n"
+            text = f'{date} * "Imported receipt"\n  {account}  {qty:f} {item} {{{cost:f} USD}}\n'
+            text += f"  {PAYABLE}  {-(qty * cost):f} USD\n"
         elif kind in ("count", "scrap"):
             if variant == "purchase-completion-sale":
                 item = draw(st.sampled_from(mats + stocked))
