@@ -113,6 +113,7 @@ class Engine:
         # Under [purchase, sale]: units completed and not yet sold (not inventoried).
         self.unposted_finished: dict[str, Decimal] = {}
         self._costs: dict[int, Cost] = {}
+        self._plans: dict[int, list[tuple[str, str, Decimal, Rollup]]] = {}
         self._cum_exact: dict[str, Decimal] = {}
         self._cum_posted: dict[str, Decimal] = {}
         self.closer = closing.Closer(self)
@@ -357,10 +358,14 @@ class Engine:
     ) -> list[tuple[str, str, Decimal, Rollup]]:
         """(account, item, quantity, rollup) consumed by producing ``qty`` of ``product``."""
         r = self.rollup(product, date)
-        return [
-            (self.holding_account(item), item, tidy(qty * per), self.rollup(item, date))
-            for item, per in r.direct.items()
-        ]
+        plan = self._plans.get(id(r))
+        if plan is None:
+            # Once per standard version: rollups are cached, so their identity is the version.
+            plan = self._plans[id(r)] = [
+                (self.holding_account(item), item, per, self.rollup(item, date))
+                for item, per in r.direct.items()
+            ]
+        return [(account, item, tidy(qty * per), sub) for account, item, per, sub in plan]
 
     def on_produce(self, event: Event) -> None:
         self._produce(event, sign=Decimal(1))
