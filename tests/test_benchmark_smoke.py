@@ -1,0 +1,31 @@
+"""The benchmark keeps working: a tiny run, no timing assertion (figures are in its README)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_benchmark_smoke_run_loads_compact_and_expanded_alike():
+    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "compact / expanded" in run.stdout
+    assert "FUNCTIONAL FAILURE" not in run.stdout
+
+
+def test_generated_ledger_is_valid_for_the_plugin(tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from beancount import loader
+    from generate import generate
+
+    ledger, standards = generate(1500, width=4, depth=3, revisions=2, seed=11)
+    (tmp_path / "standards.yaml").write_text(standards)
+    (tmp_path / "ledger.beancount").write_text(ledger)
+    entries, errors, _ = loader.load_file(str(tmp_path / "ledger.beancount"))
+    assert errors == []
+    events = {e.meta["backflush"] for e in entries if "backflush" in getattr(e, "meta", {})}
+    assert {"purchase", "produce", "sell", "count", "close", "revalue"} <= events
