@@ -119,7 +119,6 @@ class Engine:
         self.closer = closing.Closer(self)
         self._handlers = {kind: getattr(self, f"on_{kind}") for kind in SIGNATURES}
         self.opened: set[str] = set()
-        self.used_accounts: dict[str, datetime.date] = {}
 
     # -- money and lots --------------------------------------------------------------------
 
@@ -176,9 +175,6 @@ class Engine:
     def observe(self, txn: data.Transaction) -> None:
         """Feed every transaction (user's and generated) to what the close needs."""
         self.closer.observe(txn)
-        for posting in txn.postings:
-            if posting.account not in self.used_accounts:
-                self.used_accounts[posting.account] = txn.date
 
     def event_meta(self, event: Event, **extra: Any) -> dict[str, Any]:
         meta = dict(event.entry.meta)
@@ -260,7 +256,7 @@ class Engine:
             self.end_of_day(current, deferred)
             self.closer.scheduled_through(current)
         kept.extend(self.generated)
-        kept.extend(self.open_missing_accounts())
+        kept.extend(self.open_missing_accounts(kept))
         return kept
 
     def end_of_day(self, date: datetime.date, deferred: list[Event]) -> None:
@@ -623,14 +619,18 @@ class Engine:
 
     # -- accounts --------------------------------------------------------------------------
 
-    def open_missing_accounts(self) -> list[data.Open]:
-        missing = {a: d for a, d in self.used_accounts.items() if a not in self.opened}
-        generated_accounts = {
-            p.account for t in (*self.generated, *self.repriced) for p in t.postings
-        }
-        missing = {a: d for a, d in missing.items() if a in generated_accounts}
-        if not missing:
+    def open_missing_accounts(self, entries: list[data.Directive]) -> list[data.Open]:
+        ours = (*self.generated, *self.repriced)
+        unopened = {p.account for t in ours for p in t.postings} - self.opened
+        if not unopened:
             return []
+        missing: dict[str, datetime.date] = {}  # account -> first use, the user's included
+        for txn in (*ours, *(e for e in entries if isinstance(e, data.Transaction))):
+            for posting in txn.postings:
+                if posting.account in unopened and txn.date < missing.get(
+                    posting.account, datetime.date.max
+                ):
+                    missing[posting.account] = txn.date
         if self.standards.auto_open:
             return [
                 data.Open(
