@@ -113,11 +113,6 @@ class Closer:
         if self.config.schedule == "monthly":
             self.next_month_end = month_end(first_event)
 
-    def scheduled_before(self, date: datetime.date) -> None:
-        """Run the scheduled month-end closes that fall before ``date``."""
-        while self.next_month_end is not None and self.next_month_end < date:
-            self.scheduled(self.next_month_end)
-
     def scheduled_through(self, date: datetime.date) -> None:
         while self.next_month_end is not None and self.next_month_end <= date:
             self.scheduled(self.next_month_end)

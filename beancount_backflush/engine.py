@@ -229,10 +229,7 @@ class Engine:
                     self.end_of_day(current, deferred)
                     deferred = []
                 current = entry.date
-                self.closer.scheduled_before(current)
-                while next_change < len(change_dates) and change_dates[next_change] <= current:
-                    self.revalue(change_dates[next_change])
-                    next_change += 1
+                next_change = self.catch_up(current, change_dates, next_change)
             if isinstance(entry, data.Custom) and entry.type == "backflush":
                 event, error = bind(entry)
                 if error is not None:
@@ -258,6 +255,25 @@ class Engine:
         kept.extend(self.generated)
         kept.extend(self.open_missing_accounts(kept))
         return kept
+
+    def catch_up(self, today: datetime.date, change_dates: list[datetime.date], index: int) -> int:
+        """Run, in date order, the revisions (at the start of their date) and scheduled
+        month-end closes (at the end of theirs) that fall before ``today``'s events."""
+        while True:
+            change = change_dates[index] if index < len(change_dates) else None
+            if change is not None and change > today:
+                change = None
+            month_end = self.closer.next_month_end
+            if month_end is not None and month_end >= today:
+                month_end = None
+            if change is None and month_end is None:
+                return index
+            if month_end is None or (change is not None and change <= month_end):
+                assert change is not None
+                self.revalue(change)
+                index += 1
+            else:
+                self.closer.scheduled(month_end)
 
     def end_of_day(self, date: datetime.date, deferred: list[Event]) -> None:
         # `count` and `close` run after all other events of their date, counts first.

@@ -162,3 +162,23 @@ def test_purchase_sale_variant_warns_about_uninventoried_conversion(ledger):
     assert warning.source["lineno"] == line_of(book.path, '"close"')
     assert book.generated("close")[0].meta["backflush_uninventoried"] == D("405.00")
     assert book.units(RIP, "STEEL") == 1000 - 20        # sale relieves RIP by the BOM
+
+
+def test_revision_inside_a_month_is_closed_with_that_month(ledger):
+    # STEEL's revision on 2026-07-01 and the scheduled June/July closes fall on days with
+    # no entries: the revaluation (start of 07-01) must come after June's close and before
+    # July's, so July's close sees the revalued stock.
+    book = ledger(bike_standards(schedule="monthly", disposition="prorate"), """
+2026-06-10 custom "backflush" "purchase" 100 STEEL 260.00 USD
+2026-08-03 custom "backflush" "purchase" 10 STEEL 27.00 USD
+""")
+    assert book.errors == []
+    dated = [(t.date, t.meta["backflush"]) for t in book.generated()
+             if t.meta["backflush"] in ("close", "revalue")]
+    assert dated == [(datetime.date(2026, 6, 30), "close"),
+                     (datetime.date(2026, 7, 1), "revalue"),
+                     (datetime.date(2026, 7, 31), "close")]
+    # June's PPV (10.00) was capitalised in RIP at 2.50; July's close releases and
+    # re-splits it against stock now valued at 2.70: all of it stays in RIP (no COGS).
+    assert book.money(RIP) == D("270.00") + D("27.00")
+    assert book.money(ADJ_RIP) == D("10.00")
