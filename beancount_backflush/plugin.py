@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from beancount.core import data
@@ -42,7 +43,7 @@ __plugins__ = ("backflush",)
 DEFAULT_STANDARDS = "standards.yaml"
 
 
-def standards_path(options_map: dict[str, Any], config: str | None) -> str:
+def standards_path(options_map: Mapping[str, Any], config: str | None) -> str:
     """The standards file, resolved relative to the top-level ledger file."""
     name = (config or DEFAULT_STANDARDS).strip() or DEFAULT_STANDARDS
     ledger = options_map.get("filename") or ""
@@ -130,7 +131,7 @@ def _without_directives(
     return kept, errors
 
 
-def standards_for(options_map: dict[str, Any]) -> Standards | None:
+def standards_for(options_map: Mapping[str, Any]) -> Standards | None:
     """The standards of a loaded ledger (from its plugin line), for reports and the CLI."""
     for name, config in options_map.get("plugin", ()):
         if name == "beancount_backflush" or name.startswith("beancount_backflush."):
