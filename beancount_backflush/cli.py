@@ -24,6 +24,7 @@ from beancount.core.data import Booking
 from beancount.parser import options as options_lib
 from beancount.parser import printer
 
+from . import reports
 from .plugin import standards_for
 from .standards import Standards, load_standards
 
@@ -205,8 +206,6 @@ def _regenerated_on_load(entry: data.Directive) -> bool:
 
 
 def cmd_report(name: str, path: str, out: TextIO) -> int:
-    from . import reports
-
     entries, errors, options_map = loader.load_file(path)
     _print_errors(errors)
     standards = standards_for(options_map)

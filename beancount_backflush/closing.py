@@ -93,10 +93,14 @@ class Closer:
                 continue
             number = units.number
             assert number is not None
-            if self.group_of(posting.account) is not None:
-                self.period[posting.account] = self.period.get(posting.account, ZERO) + number
-            if posting.account == clearing:
-                self.clearing_balance += number
+            self.note(posting.account, number, clearing)
+
+    def note(self, account: str, number: Decimal, clearing: str) -> None:
+        """One money posting (the plugin's own are noted as they are made)."""
+        if self.group_of(account) is not None:
+            self.period[account] = self.period.get(account, ZERO) + number
+        if account == clearing:
+            self.clearing_balance += number
 
     def relieved(self, rollup: Rollup, qty: Decimal) -> None:
         """Standard cost relieved to COGS (negative for a return), by element."""

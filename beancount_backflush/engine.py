@@ -59,11 +59,12 @@ class Txn:
     The weight of what has been added is kept as it goes: ``finish`` posts the residue.
     """
 
-    __slots__ = ("engine", "postings", "residue")
+    __slots__ = ("engine", "money", "postings", "residue")
 
     def __init__(self, engine: Engine):
         self.engine = engine
         self.postings: list[data.Posting] = []
+        self.money: list[tuple[str, Decimal]] = []
         self.residue = ZERO
 
     def lot(self, account: str, item: str, qty: Decimal, rollup: Rollup) -> None:
@@ -85,10 +86,17 @@ class Txn:
                 data.Posting(account, Amount(number, self.engine.currency), None, None, None, None)
             )
             self.residue += number
+            self.money.append((account, number))
 
     def finish(self) -> list[data.Posting]:
+        """The postings, balanced; their money amounts are noted for the close only now,
+        so that a transaction abandoned half-built leaves no trace."""
+        engine = self.engine
         if self.residue:
-            self.exact(self.engine.standards.variance_accounts["rounding"], -self.residue)
+            self.exact(engine.standards.variance_accounts["rounding"], -self.residue)
+        note, clearing = engine.closer.note, engine.clearing
+        for account, number in self.money:
+            note(account, number, clearing)
         return self.postings
 
 
@@ -168,8 +176,7 @@ class Engine:
         link: str,
     ) -> data.Transaction:
         txn = data.Transaction(meta, date, FLAG, None, narration, TAGS, frozenset({link}), postings)
-        self.generated.append(txn)
-        self.observe(txn)
+        self.generated.append(txn)  # its money postings were noted by Txn as they were made
         return txn
 
     def observe(self, txn: data.Transaction) -> None:
@@ -609,27 +616,16 @@ class Engine:
             self.observe(txn)
             return txn
         assert builder is not None
-        new_postings.extend(builder.postings)
-        # What re-pricing changed in the transaction's weight, less the variances posted,
-        # is a rounding residue (the user's own tolerance residue is left as it was).
-        residue = delta + sum((units_of(p) for p in builder.postings), ZERO)
-        if residue:
-            new_postings.append(
-                data.Posting(
-                    self.variances["rounding"],
-                    Amount(-residue, self.currency),
-                    None,
-                    None,
-                    None,
-                    None,
-                )
-            )
+        # What re-pricing changed in the transaction's weight, less the variances posted, is
+        # a rounding residue that finish() posts (the user's own tolerance residue stays).
+        builder.residue += delta
+        new_postings.extend(builder.finish())
         meta = dict(txn.meta)
         meta["backflush"] = "reprice"
         repriced = txn._replace(
             meta=meta, postings=new_postings, tags=(txn.tags or frozenset()) | TAGS
         )
-        self.observe(repriced)
+        self.observe(txn)  # the user's money postings; ours were noted by finish()
         self.repriced.append(repriced)
         return repriced
 
