@@ -225,6 +225,7 @@ def generate(
         'option "title" "Backflush benchmark"',
         'option "operating_currency" "USD"',
         'plugin "beancount_backflush" "standards.yaml"',
+        f'{START} custom "fava-extension" "beancount_backflush.fava"',
         "",
     ] + [f"{START} open {account}" for account in ACCOUNTS] + [""]
     date = START

@@ -69,19 +69,21 @@ from fava.application import create_app
 app = create_app([sys.argv[1]], load=True)
 client = app.test_client()
 slug = list(app.config["LEDGERS"].ledgers_by_slug)[0]
-pages = {"balance_sheet": f"/{slug}/balance_sheet/",
+pages = {"balance_sheet": f"/{slug}/api/balance_sheet",
          "inventory": f"/{slug}/extension/BackflushInventory/",
          "variances": f"/{slug}/extension/BackflushVariances/"}
 result = {}
 for name, url in pages.items():
-    client.get(url)  # warm: first request computes what is cached per load
+    start = time.perf_counter()
+    client.get(url)  # cold: the first request computes what is cached per load
+    cold = time.perf_counter() - start
     times, status = [], None
     for _ in range(int(sys.argv[2])):
         start = time.perf_counter()
         response = client.get(url)
         times.append(time.perf_counter() - start)
         status = response.status_code
-    result[name] = {"median": statistics.median(times), "status": status}
+    result[name] = {"median": statistics.median(times), "cold": cold, "status": status}
 print(json.dumps(result))
 """
 
@@ -191,14 +193,16 @@ def main() -> int:
                                  capture_output=True, text=True, check=True)
             pages = json.loads(out.stdout.strip().splitlines()[-1])
             base = pages["balance_sheet"]["median"]
-            print(f"\nFava on N = {max(args.sizes):,}: balance sheet {base:.3f} s")
+            print(f"\nFava on N = {max(args.sizes):,}: balance sheet data (/api/balance_sheet)"
+                  f" {base:.3f} s, first request {pages['balance_sheet']['cold']:.3f} s")
             for name in ("inventory", "variances"):
                 page = pages[name]
                 if page["status"] != 200:
                     print(f"  {name:<10} HTTP {page['status']}  FAIL")
                     continue
                 print(f"  {name:<10} {page['median']:.3f} s  ratio {page['median'] / base:.2f}"
-                      f"  target <= 1.5  {verdict(page['median'] <= 1.5 * base)}")
+                      f"  target <= 1.5  {verdict(page['median'] <= 1.5 * base)}"
+                      f"   (first request, computing the report: {page['cold']:.3f} s)")
     for problem in problems:
         print(f"FUNCTIONAL FAILURE: {problem}")
     return 1 if problems else 0
