@@ -333,6 +333,39 @@ class _Reader:
             return None
         return value
 
+    def quantities(
+        self,
+        value: Any,
+        line: int,
+        what: str,
+        known: set[str],
+        kind: str,
+        number_label: str,
+        otherwise: str,
+        allow_zero: bool = False,
+    ) -> Mapping[str, Decimal] | None:
+        """A map of known names to numbers (a BOM, conversion rates); None if any is bad."""
+        node = self.mapping(value, line, what)
+        if node is None:
+            return None
+        result: dict[str, Decimal] = {}
+        for key, number in node.items():
+            key_line = node.key_lines[key]
+            if key not in known:
+                problem = f"{what}: unknown {kind} {key!r}"
+                if kind == "item" and isinstance(key, str) and what.startswith(f"product {key} "):
+                    problem = f"BOM cycle: {key} -> {key}"  # a product in its own BOM
+                    self.error(key_line, problem)
+                    continue
+                self.error(key_line, problem + did_you_mean(key, sorted(known), otherwise))
+                continue
+            read = self.number(
+                number, key_line, f"{what} {number_label} {key}", allow_zero=allow_zero
+            )
+            if read is not None:
+                result[key] = read
+        return result if len(result) == len(node) else None
+
     def account(self, value: Any, line: int, what: str) -> str | None:
         if not isinstance(value, str) or not account_lib.is_valid(value):
             self.error(
@@ -708,49 +741,27 @@ def _read_products(
         def read_bom(
             value: Any, ln: int, what: str, name: str = name
         ) -> Mapping[str, Decimal] | None:
-            bom = reader.mapping(value, ln, what)
-            if bom is None:
-                return None
-            result: dict[str, Decimal] = {}
-            for component, qty in bom.items():
-                cl = bom.key_lines[component]
-                if component not in names:
-                    reader.error(
-                        cl,
-                        f"{what}: unknown item {component!r}"
-                        + did_you_mean(
-                            component, sorted(names), " (define it under materials or products)"
-                        ),
-                    )
-                    continue
-                if component == name:
-                    reader.error(cl, f"BOM cycle: {name} -> {name}")
-                    continue
-                number = reader.number(qty, cl, f"{what} quantity of {component}")
-                if number is not None:
-                    result[component] = number
-            return result if len(result) == len(bom) else None
+            return reader.quantities(
+                value,
+                ln,
+                what,
+                names - {name},
+                "item",
+                "quantity of",
+                " (define it under materials or products)",
+            )
 
         def read_rates(value: Any, ln: int, what: str) -> Mapping[str, Decimal] | None:
-            rates = reader.mapping(value, ln, what)
-            if rates is None:
-                return None
-            result: dict[str, Decimal] = {}
-            for pool, rate in rates.items():
-                pl = rates.key_lines[pool]
-                if pool not in pools:
-                    reader.error(
-                        pl,
-                        f"{what}: unknown conversion pool {pool!r}"
-                        + did_you_mean(
-                            pool, pools, " (define it under the top-level conversion: key)"
-                        ),
-                    )
-                    continue
-                number = reader.number(rate, pl, f"{what} rate for {pool}", allow_zero=True)
-                if number is not None:
-                    result[pool] = number
-            return result if len(result) == len(rates) else None
+            return reader.quantities(
+                value,
+                ln,
+                what,
+                set(pools),
+                "conversion pool",
+                "rate for",
+                " (define it under the top-level conversion: key)",
+                allow_zero=True,
+            )
 
         empty = yamlio.Map()
         empty.line, empty.key_lines = item_line, {}
