@@ -343,6 +343,7 @@ class _Reader:
         number_label: str,
         otherwise: str,
         allow_zero: bool = False,
+        itself: str | None = None,
     ) -> Mapping[str, Decimal] | None:
         """A map of known names to numbers (a BOM, conversion rates); None if any is bad."""
         node = self.mapping(value, line, what)
@@ -351,13 +352,14 @@ class _Reader:
         result: dict[str, Decimal] = {}
         for key, number in node.items():
             key_line = node.key_lines[key]
+            if key == itself:
+                self.error(key_line, f"BOM cycle: {key} -> {key}")
+                continue
             if key not in known:
-                problem = f"{what}: unknown {kind} {key!r}"
-                if kind == "item" and isinstance(key, str) and what.startswith(f"product {key} "):
-                    problem = f"BOM cycle: {key} -> {key}"  # a product in its own BOM
-                    self.error(key_line, problem)
-                    continue
-                self.error(key_line, problem + did_you_mean(key, sorted(known), otherwise))
+                self.error(
+                    key_line,
+                    f"{what}: unknown {kind} {key!r}" + did_you_mean(key, sorted(known), otherwise),
+                )
                 continue
             read = self.number(
                 number, key_line, f"{what} {number_label} {key}", allow_zero=allow_zero
@@ -745,10 +747,11 @@ def _read_products(
                 value,
                 ln,
                 what,
-                names - {name},
+                names,
                 "item",
                 "quantity of",
                 " (define it under materials or products)",
+                itself=name,
             )
 
         def read_rates(value: Any, ln: int, what: str) -> Mapping[str, Decimal] | None:
