@@ -465,9 +465,11 @@ def health_report(
     last_count: dict[str, datetime.date] = {}
     held: dict[str, Decimal] = defaultdict(Decimal)
     last: datetime.date | None = None
+    first: datetime.date | None = None
     for txn in _transactions(entries, end_date):
         month = txn.date.strftime("%Y-%m")
         days_in[month].add(txn.date)
+        first = first or txn.date
         last = txn.date
         meta = txn.meta
         if meta.get("backflush") == "count":
@@ -510,7 +512,8 @@ def health_report(
     if last is not None:
         for item, qty in sorted(held.items()):
             counted = last_count.get(item)
-            if qty and (counted is None or (last - counted).days > COUNT_OVERDUE_DAYS):
+            since = counted or first  # never counted: overdue once the books are that old
+            if qty and since is not None and (last - since).days > COUNT_OVERDUE_DAYS:
                 overdue.append((item, counted))
     warnings = _health_warnings(standards, months, overdue)
     known = [m.days_on_hand for m in months if m.days_on_hand is not None]

@@ -99,6 +99,21 @@ def test_health_report_flags_uncounted_items_and_variance_share(ledger):
     assert jan.variances == D("3.00")                  # 8.00 + 10.00 - 15.00
     assert jan.variance_share == D("0.0505")
     assert any("above the materiality" in w for w in report.warnings)
+    # The books are five weeks old: nothing is overdue for a count yet (90 days).
+    assert report.overdue_counts == []
+
+
+def test_health_report_flags_items_not_counted_for_90_days():
+    from pathlib import Path
+
+    from beancount import loader
+
+    example = Path(__file__).resolve().parent.parent / "example-ledger" / "ledger.beancount"
+    entries, errors, options = loader.load_file(str(example))
+    report = reports.health_report(entries, options, standards_for(options))
+    overdue = dict(report.overdue_counts)
+    # Four months of books; only SPOKE was counted (2026-03-31), so it is not overdue.
+    assert "SPOKE" not in overdue and overdue["STEEL"] is None
 
 
 def test_text_renderers(ledger):

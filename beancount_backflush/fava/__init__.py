@@ -100,7 +100,9 @@ class BackflushStandards(_Backflush):
         standards = self.standards
         if standards is None:
             return None
-        date = self.end_date() or datetime.date.today()
+        date = self.end_date() or max(
+            (e.date for e in self.ledger.all_entries[-1:]), default=datetime.date.today()
+        )
         return self._cached("standards-report", lambda: reports.standards_report(standards, date))
 
 
