@@ -96,6 +96,15 @@ def _backflush(
         if not errors:
             errors = [StandardsError(source(path, 1), "the standards file is unusable", None)]
         return _without_directives(entries, errors)
+    new_entries, engine_errors = apply_standards(entries, options_map, standards)
+    return new_entries, list(errors) + engine_errors
+
+
+def apply_standards(
+    entries: list[data.Directive], options_map: dict[str, Any], standards: Standards
+) -> tuple[list[data.Directive], list[Any]]:
+    """Expand the directives of ``entries`` (as the loader hands them to plugins) under
+    ``standards``; the seam for tools that rerun a ledger under other standards."""
     if entries:
         standards.base_date = entries[0].date
     engine = Engine(standards, options_map)
@@ -108,7 +117,7 @@ def _backflush(
     finally:
         if gc_was_enabled:
             gc.enable()
-    return new_entries, list(errors) + engine.errors
+    return new_entries, engine.errors
 
 
 def _without_directives(
