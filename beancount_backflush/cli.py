@@ -24,7 +24,7 @@ from beancount.core.data import Booking
 from beancount.parser import options as options_lib
 from beancount.parser import printer
 
-from . import reports
+from . import reports, toolcli
 from .plugin import standards_for
 from .standards import Standards, load_standards
 
@@ -73,7 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = commands.add_parser("report", help="inventory or variance report")
     report.add_argument("name", choices=("inventory", "variances"))
     report.add_argument("ledger")
+    toolcli.register(commands)  # diff-standards, compare-policies, explain, init, check
     args = parser.parse_args(argv)
+    if getattr(args, "tool", None) is not None:
+        return toolcli.run(args)
     if args.command == "rollup":
         return cmd_rollup(args.standards, args.date or datetime.date.today(), sys.stdout)
     if args.command == "expand":
