@@ -62,11 +62,12 @@ def explain(
     base: str | None = None,
 ) -> Explanation:
     accounts = _accounts(entries)
-    if ":" in target:
-        if not account_lib.is_valid(target):
+    parents = {a for account in accounts for a in account_lib.parents(account)}
+    if target in parents or ":" in target:
+        if not account_lib.is_valid(target) and target not in parents:
             raise ToolError(f"{target!r} is not a valid account name")
-        if not any(under(account, target) for account in accounts):
-            hint = did_you_mean(target, sorted(accounts), "")
+        if target not in parents:
+            hint = did_you_mean(target, sorted(parents), "")
             raise ToolError(f"no account {target} in this ledger{hint}")
         kind = "account"
 
