@@ -122,6 +122,14 @@ def test_every_account_of_the_example_reconciles_with_beancount():
 
 
 def test_example_revaluation_points_at_the_standards_file():
-    status, out, _ = run_cli("explain", str(EXAMPLE), "Expenses:Variances:Revaluation")
-    assert status == 0
-    assert "standards.yaml:" in out and "revalue" in out
+    """STEEL's standard changes on 2026-03-01: the revaluation of the steel on hand is in
+    STEEL's trail at the standards file's line that makes the change."""
+    standards = EXAMPLE.parent / "standards.yaml"
+    status, out, _ = run_cli("explain", str(EXAMPLE), "STEEL", "--format", "json")
+    assert status in (0, 1)
+    revalued = [p for p in json.loads(out)["postings"] if p["event"] == "revalue"]
+    assert [(p["date"], p["units"], p["cost"]) for p in revalued] == [
+        ("2026-03-01", "-407.5", "2.50"),
+        ("2026-03-01", "407.5", "2.70"),
+    ]
+    assert {p["source"] for p in revalued} == {f"standards.yaml:{line_of(standards, 'STEEL:')}"}
