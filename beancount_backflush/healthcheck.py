@@ -31,6 +31,7 @@ from beancount.core import data
 from beancount.ops import validation
 
 from . import contract
+from .standards import Standards
 from .toolbox import (
     ToolError,
     format_errors,
@@ -110,7 +111,7 @@ def check(
         _check_uninventoried(entries, max_uninventoried, result)
     if max_days_since_count is not None:
         standards = standards_of(options_map, path)
-        _check_counts(entries, inventory_parents(standards), max_days_since_count, result)
+        _check_counts(entries, standards, max_days_since_count, result)
     return result
 
 
@@ -149,8 +150,9 @@ def _percent(share: Decimal) -> str:
 
 
 def _check_counts(
-    entries: Sequence[Any], parents: list[str], max_days: int, result: CheckResult
+    entries: Sequence[Any], standards: Standards, max_days: int, result: CheckResult
 ) -> None:
+    parents = inventory_parents(standards)
     end = last_date(entries)
     if end is None:
         return
@@ -177,6 +179,8 @@ def _check_counts(
         if not on_hand[item]:
             continue
         result.items_checked += 1
+        known = standards.materials.get(item) or standards.products.get(item)
+        held = f"{qty(on_hand[item])} {(known.unit if known else None) or item} on hand"
         counted = last_count.get(item)
         if counted is not None:
             days = (end - counted[0]).days
@@ -186,8 +190,7 @@ def _check_counts(
                         "count",
                         _source(counted[1]),
                         f"{item} last counted on {counted[0]}, {days} days before the ledger's "
-                        f"last date {end} (--max-days-since-count {max_days}); "
-                        f"{qty(on_hand[item])} on hand",
+                        f"last date {end} (--max-days-since-count {max_days}); {held}",
                     )
                 )
             continue
@@ -199,8 +202,7 @@ def _check_counts(
                     "count",
                     _source(meta),
                     f"{item} never counted, in stock since {since} ({days} days before the "
-                    f"ledger's last date {end}; --max-days-since-count {max_days}); "
-                    f"{qty(on_hand[item])} on hand",
+                    f"ledger's last date {end}; --max-days-since-count {max_days}); {held}",
                 )
             )
 
