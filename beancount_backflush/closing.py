@@ -1,16 +1,40 @@
-"""Period close: dispose of conversion under/over-allocation and the listed variances.
+"""``close``: dispose of conversion under/over-allocation and the listed variances.
+
+    2026-01-31 custom "backflush" "close" 1234.56 USD
 
 For each conversion pool the close moves incurred + allocated since the previous close (the
 under-allocated amount when positive) out of the pool's accounts, and likewise the balances
 of the variance accounts listed in ``close.variances``:
 
-- ``disposition: cogs``: all to cost of goods sold (the textbook's write-off).
-- ``disposition: prorate``: across raw-and-in-process, finished goods and COGS in proportion
-  to the standard cost of the element the variance belongs to (ASC 330 / IAS 2: standard
-  cost is acceptable only when it approximates actual, so a material variance is carried
-  into inventory). The inventory share goes to ``<inventory>:Adjustment``; at the next close
-  it is released and split again with that period's variance, so nothing stays capitalised
-  against goods already sold. Variances below ``materiality`` x period COGS go to COGS.
+- ``disposition: cogs``: all to cost of goods sold, the textbook's write-off of immaterial
+  variances (Horngren, Datar & Rajan, *Cost Accounting*, "write-off to COGS approach").
+- ``disposition: prorate``: into ``<inventory>:Adjustment`` accounts and COGS in proportion
+  to the standard cost of the element each variance belongs to, because standard cost is
+  acceptable only when it approximates actual (ASC 330-10-30-12; IAS 2.21):
+
+  * a conversion pool's amount by that pool's standard conversion held in RIP and FG at the
+    close and relieved to COGS in the period;
+  * the purchase price variance by the standard cost of the materials it was paid on:
+    materials in RIP, FG and COGS, plus the period's material usage variance as a base of
+    its own — the share of the price variance that falls on materials used beyond (or
+    saved against) the BOM adjusts the usage variance;
+  * the usage variance, so adjusted, over FG and COGS only: materials not yet used carry no
+    usage (Blocher, Stout, Juras & Smith, *Cost Management*, the "Butrico" proration
+    problem; reproduced to the cent in tests/test_proration.py);
+  * scrap, shrinkage, revaluation and rounding are period costs (IAS 2.16): COGS.
+
+  Weighted-average re-split: what earlier closes capitalised is released at every close and
+  split again, with the period's new amount, over what is held now and what was relieved to
+  COGS in the period — so nothing stays capitalised against goods already sold. A new
+  amount below ``materiality`` x the period's COGS goes to COGS; what was capitalised before
+  is still re-split (it belongs to goods that may still be on hand).
+
+Under ``[completion, sale]`` the clearing account holds invoices at actual and is relieved
+at standard: its balance is the unused materials at standard plus the price variance on
+everything bought. The close moves the price variance on the materials used since the last
+close (weighted average: in proportion of standard cost used to standard cost used and
+unused) to the purchase price variance account, where it is disposed of like any PPV; the
+unused materials stay in clearing at their average actual cost.
 
 The optional total on a ``close`` directive asserts the net amount the close debits to COGS
 and the adjustment accounts; a back-dated change to a closed period then fails bean-check.
@@ -20,264 +44,289 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from beancount.core import data
-
+from . import contract
+from .book import CLEARING, Book, Group, Rejected
 from .errors import BackflushError, BackflushWarning
-
-if TYPE_CHECKING:
-    from .engine import Engine
-    from .events import Event
-    from .standards import Rollup
+from .events import Event
 
 ZERO = Decimal(0)
-# Which cost element a closable variance belongs to under proration. Scrap, shrinkage,
-# revaluation and rounding are period costs (IAS 2.16: abnormal waste is expensed).
 MATERIAL_VARIANCES = ("purchase_price", "usage")
-
-Group = tuple[str, str]  # ("pool", name) or ("variance", kind)
+PPV: Group = ("variance", "purchase_price")
+USAGE: Group = ("variance", "usage")
+LAST_MONTH_END = datetime.date(9999, 12, 31)
 
 
 def month_end(date: datetime.date) -> datetime.date:
+    if date.year == 9999 and date.month == 12:
+        return LAST_MONTH_END
     first_of_next = (date.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
     return first_of_next - datetime.timedelta(days=1)
 
 
-class Closer:
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        std = engine.standards
-        self.config = std.close
-        self.currency = std.currency
-        self._group_of: dict[str, Group | None] = {}
-        self.period: dict[str, Decimal] = {}  # account -> amount since the last close
-        self.relieved_by_element: dict[str, Decimal] = {}  # standard cost relieved to COGS
-        self.period_cogs = ZERO
-        self.capitalised: dict[tuple[Group, str], Decimal] = {}
-        self.clearing_balance = ZERO
-        self.since: datetime.date | None = None
-        self.last_close: datetime.date | None = None
-        self.next_month_end: datetime.date | None = None
+# -- schedule ----------------------------------------------------------------------------------
 
-    # -- observation -----------------------------------------------------------------------
 
-    def group_of(self, account: str) -> Group | None:
-        try:
-            return self._group_of[account]
-        except KeyError:
-            pass
-        group: Group | None = None
-        std = self.engine.standards
+def start(book: Book, first_event: datetime.date) -> None:
+    book.since = first_event
+    if book.standards.close.schedule == "monthly":
+        book.next_month_end = month_end(first_event)
 
-        def under(parent: str) -> bool:
-            return account == parent or account.startswith(parent + ":")
 
-        for pool in std.pools.values():
-            if under(pool.allocated) or under(pool.incurred):
-                group = ("pool", pool.name)
-                break
-        if group is None:
-            for kind in self.config.variances:
-                if under(std.variance_accounts[kind]):
-                    group = ("variance", kind)
-                    break
-        self._group_of[account] = group
-        return group
+def scheduled(book: Book, date: datetime.date) -> None:
+    """The scheduled month-end close of ``date`` (unless an explicit close made it)."""
+    book.next_month_end = (
+        None if date >= LAST_MONTH_END else month_end(date + datetime.timedelta(days=1))
+    )
+    if book.last_close == date:
+        return
+    meta = book.standards_meta(book.standards.close.schedule_line or 1, contract.CLOSE)
+    close(book, date, meta, None)
 
-    def observe(self, txn: data.Transaction) -> None:
-        clearing = self.engine.clearing
-        for posting in txn.postings:
-            units = posting.units
-            if units is None or posting.cost is not None or units.currency != self.currency:
-                continue
-            number = units.number
-            assert number is not None
-            self.note(posting.account, number, clearing)
 
-    def note(self, account: str, number: Decimal, clearing: str) -> None:
-        """One money posting (the plugin's own are noted as they are made)."""
-        if self.group_of(account) is not None:
-            self.period[account] = self.period.get(account, ZERO) + number
-        if account == clearing:
-            self.clearing_balance += number
+def close_event(book: Book, event: Event) -> None:
+    """The ``close`` directive's handler."""
+    if book.since is not None and event.date < book.since:
+        raise Rejected(
+            f"the period up to {event.date} is already closed (closed on {book.last_close}); "
+            "a second close on the same day has nothing to close"
+        )
+    if event.total is not None and event.total.currency != book.currency:
+        raise Rejected(
+            f'"close" total is in {event.total.currency}, but the standards are in {book.currency}'
+        )
+    close(book, event.date, event.entry.meta, event)
 
-    def relieved(self, rollup: Rollup, qty: Decimal) -> None:
-        """Standard cost relieved to COGS (negative for a return), by element."""
-        self.period_cogs += qty * rollup.total
-        elements = self.relieved_by_element
-        elements["material"] = elements.get("material", ZERO) + qty * rollup.material
-        for pool, rate in rollup.conversion.items():
-            elements[pool] = elements.get(pool, ZERO) + qty * rate
 
-    # -- schedule --------------------------------------------------------------------------
+# -- the close ---------------------------------------------------------------------------------
 
-    def start(self, first_event: datetime.date) -> None:
-        self.since = first_event
-        if self.config.schedule == "monthly":
-            self.next_month_end = month_end(first_event)
 
-    def scheduled_through(self, date: datetime.date) -> None:
-        while self.next_month_end is not None and self.next_month_end <= date:
-            self.scheduled(self.next_month_end)
-
-    def scheduled(self, date: datetime.date) -> None:
-        self.next_month_end = month_end(date + datetime.timedelta(days=1))
-        if self.last_close == date:
-            return  # an explicit close already closed this month end
-        std = self.engine.standards
-        meta = {"filename": std.path, "lineno": std.close.schedule_line or 1}
-        self.close(date, meta, None)
-
-    # -- the close -------------------------------------------------------------------------
-
-    def close(self, date: datetime.date, source: dict[str, Any], event: Event | None) -> None:
-        engine = self.engine
-        by_group: dict[Group, Decimal] = {}
-        closing_postings: list[tuple[str, Decimal]] = []
-        for account, amount in sorted(self.period.items()):
-            if amount:
-                group = self.group_of(account)
-                assert group is not None
-                by_group[group] = by_group.get(group, ZERO) + amount
-                closing_postings.append((account, -amount))
-        net = sum(by_group.values(), ZERO)
-        if event is not None and event.total is not None:
-            asserted = event.total.number
-            if event.total.currency != self.currency or engine.quantize(
-                asserted
-            ) != engine.quantize(net):
-                engine.errors.append(
-                    BackflushError(
-                        event.entry.meta,
-                        f"close asserts {event.total} but this close disposes "
-                        f"{engine.quantize(net)} {self.currency}: an entry in the closed period "
-                        "changed since the close was agreed",
-                        event.entry,
-                    )
+def close(book: Book, date: datetime.date, source: dict[str, Any], event: Event | None) -> None:
+    txn = book.txn()
+    reclassed = ZERO
+    if book.variant.purchases_to_clearing:
+        reclassed = _reclass_clearing_price_variance(book, date, txn)
+    by_group: dict[Group, Decimal] = {}
+    period = dict(book.period_money)
+    for posting in txn.postings:  # the reclassified price variance is closed too
+        if book.group_of(posting.account) is not None:
+            number = posting.units.number  # type: ignore[union-attr]
+            period[posting.account] = period.get(posting.account, ZERO) + number  # type: ignore[operator]
+    closing_postings: list[tuple[str, Decimal]] = []
+    for account, amount in sorted(period.items()):
+        if amount:
+            group = book.group_of(account)
+            assert group is not None
+            by_group[group] = by_group.get(group, ZERO) + amount
+            closing_postings.append((account, -amount))
+    net = sum(by_group.values(), ZERO)
+    if event is not None and event.total is not None:
+        if book.quantize(event.total.number) != book.quantize(net):
+            book.errors.append(
+                BackflushError(
+                    event.entry.meta,
+                    f"close asserts {event.total} but this close disposes "
+                    f"{book.quantize(net)} {book.currency}: an entry in the closed period "
+                    "changed since the close was agreed",
+                    event.entry,
                 )
+            )
+    disposal = dispose(book, by_group, date)
+    for account, amount in closing_postings:
+        txn.exact(account, amount)
+    for account, amount in sorted(disposal.items()):
+        txn.exact(account, amount)
+    meta = dict(source)
+    meta.update(
+        {
+            contract.META_EVENT: contract.CLOSE,
+            contract.META_SINCE: book.since or date,
+            contract.META_COGS: book.quantize(book.period_cogs),
+            contract.META_DISPOSED: book.quantize(net),
+        }
+    )
+    left_out = uninventoried(book, date)
+    if left_out is not None and book.variant.purchases_to_clearing:
+        left_out = book.clearing_balance - reclassed  # what stays in clearing, at actual
+    if left_out is not None:
+        meta[contract.META_UNINVENTORIED] = book.quantize(left_out)
+        _warn_uninventoried(book, source, event, left_out)
+    link = contract.link_for(source) if event is not None and book.links else None
+    book.commit(
+        txn, meta, date, f"Backflush close {book.since or date} to {date}", "close", link, False
+    )
+    book.period_money = {a: v for a, v in book.period_money.items() if v}
+    book.relieved = {}
+    book.period_cogs = ZERO
+    book.period_usage = ZERO
+    book.period_clearing_used = ZERO
+    book.since = date + datetime.timedelta(days=1) if date < LAST_MONTH_END else date
+    book.last_close = date
 
-        disposal: dict[str, Decimal] = {}
-        for group in sorted(by_group.keys() | {g for g, _ in self.capitalised}):
-            self.dispose(group, by_group.get(group, ZERO), date, disposal)
 
-        from .engine import Txn  # local: engine imports this module
+def dispose(book: Book, by_group: dict[Group, Decimal], date: datetime.date) -> dict[str, Decimal]:
+    """Where each group's amount (and what earlier closes capitalised) goes: account ->
+    amount, adjustments as the change in what each adjustment account holds."""
+    disposal: dict[str, Decimal] = {}
+    groups = sorted(by_group.keys() | {g for g, _ in book.capitalised})
+    usage_closed = USAGE[1] in book.standards.close.variances
+    # The price variance goes first: its share on the period's usage adjusts that variance.
+    if PPV in groups:
+        groups.remove(PPV)
+        groups.insert(0, PPV)
+    if usage_closed and USAGE not in groups and PPV in groups:
+        groups.append(USAGE)
+    extra_usage = ZERO
+    for group in groups:
+        amount = by_group.get(group, ZERO)
+        if group == USAGE:
+            amount += extra_usage
+        extra_usage += _dispose_group(book, group, amount, date, disposal, usage_closed)
+    return disposal
 
-        txn = Txn(engine)
-        for account, amount in closing_postings:
-            txn.exact(account, amount)
-        for account, amount in sorted(disposal.items()):
-            txn.exact(account, amount)
-        meta = dict(source)
-        meta.update(
-            {
-                "backflush": "close",
-                "backflush_since": self.since or date,
-                "backflush_cogs": engine.quantize(self.period_cogs),
-                "backflush_disposed": engine.quantize(net),
-            }
-        )
-        uninventoried = self.uninventoried(date)
-        if uninventoried is not None:
-            meta["backflush_uninventoried"] = engine.quantize(uninventoried)
-            self.warn_uninventoried(source, event, uninventoried)
-        link = engine.link_for(source) if event is not None else f"bf-close-{date.isoformat()}"
-        engine.emit(
-            meta, date, f"Backflush close {self.since or date} to {date}", txn.finish(), link
-        )
-        self.period = {a: v for a, v in self.period.items() if v}
-        self.relieved_by_element = {}
-        self.period_cogs = ZERO
-        self.since = date + datetime.timedelta(days=1)
-        self.last_close = date
 
-    def dispose(
-        self, group: Group, amount: Decimal, date: datetime.date, disposal: dict[str, Decimal]
-    ) -> None:
-        engine = self.engine
-        cogs = engine.cogs
-        kind, name = group
-        element = name if kind == "pool" else ("material" if name in MATERIAL_VARIANCES else None)
-        targets = self.adjustment_accounts()
-        prior = {acc: self.capitalised.get((group, acc), ZERO) for acc, _ in targets}
-        total = amount + sum(prior.values(), ZERO)
-        shares = {acc: ZERO for acc, _ in targets}
-        materiality = self.config.materiality * abs(self.period_cogs)
-        if (
-            self.config.disposition == "prorate"
-            and element is not None
-            and abs(amount) >= materiality
-        ):
-            held = self.held_by_element(element, date)
-            base = sum(held.values(), ZERO) + self.relieved_by_element.get(element, ZERO)
-            if base > 0:
-                for acc, inventory in targets:
-                    shares[acc] = engine.quantize(total * held.get(inventory, ZERO) / base)
-        for acc, _ in targets:
-            change = shares[acc] - prior[acc]
-            if change:
-                disposal[acc] = disposal.get(acc, ZERO) + change
-            self.capitalised[(group, acc)] = shares[acc]
-        to_cogs = total - sum(shares.values(), ZERO)
-        if to_cogs:
-            disposal[cogs] = disposal.get(cogs, ZERO) + to_cogs
+def _dispose_group(
+    book: Book,
+    group: Group,
+    amount: Decimal,
+    date: datetime.date,
+    disposal: dict[str, Decimal],
+    usage_closed: bool,
+) -> Decimal:
+    """Dispose of one group; returns the share that adjusts the usage variance."""
+    kind, name = group
+    element = name if kind == "pool" else ("material" if name in MATERIAL_VARIANCES else None)
+    targets = adjustment_accounts(book)
+    if group == USAGE:
+        targets = [(adj, inv) for adj, inv in targets if inv != book.rip]
+    prior = {adj: book.capitalised.get((group, adj), ZERO) for adj, _ in targets}
+    to_split = sum(prior.values(), ZERO)
+    to_cogs = ZERO
+    material = abs(amount) >= book.standards.close.materiality * abs(book.period_cogs)
+    prorate = book.standards.close.disposition == "prorate" and element is not None
+    if prorate and material:
+        to_split += amount
+    else:
+        to_cogs += amount
+    shares = {adj: ZERO for adj, _ in targets}
+    usage_share = ZERO
+    if prorate and to_split:
+        held = held_by_element(book, element or "", date)
+        bases = {adj: held.get(inventory, ZERO) for adj, inventory in targets}
+        usage_base = book.period_usage if group == PPV else ZERO
+        base = sum(bases.values(), ZERO) + book.relieved.get(element or "", ZERO) + usage_base
+        if base > 0:
+            for adj in shares:
+                shares[adj] = book.quantize(to_split * bases[adj] / base)
+            if usage_base:
+                usage_share = book.quantize(to_split * usage_base / base)
+    for adj, _ in targets:
+        change = shares[adj] - prior[adj]
+        if change:
+            disposal[adj] = disposal.get(adj, ZERO) + change
+        if shares[adj] or (group, adj) in book.capitalised:
+            book.capitalised[(group, adj)] = shares[adj]
+    to_cogs += to_split - sum(shares.values(), ZERO) - usage_share
+    if usage_share and not usage_closed:
+        to_cogs += usage_share  # the usage variance itself stays where it is: a period cost
+        usage_share = ZERO
+    if to_cogs:
+        disposal[book.cogs] = disposal.get(book.cogs, ZERO) + to_cogs
+    return usage_share
 
-    def adjustment_accounts(self) -> list[tuple[str, str]]:
-        """(adjustment account, inventory account) pairs the variant holds inventory in."""
-        engine = self.engine
-        pairs = []
-        if engine.variant != "completion-sale":
-            pairs.append((engine.rip + ":Adjustment", engine.rip))
-        if engine.variant != "purchase-sale":
-            pairs.append((engine.fg + ":Adjustment", engine.fg))
-        return pairs
 
-    def held_by_element(self, element: str, date: datetime.date) -> dict[str, Decimal]:
-        """Standard cost of one element held in each inventory account at the close."""
-        held: dict[str, Decimal] = {}
-        std = self.engine.standards
-        for (account, item), qty in self.engine.stock.items():
+def adjustment_accounts(book: Book) -> list[tuple[str, str]]:
+    """(adjustment account, inventory account) pairs the variant holds inventory in."""
+    pairs = []
+    if book.variant.materials_in_stock:
+        pairs.append((book.rip + ":Adjustment", book.rip))
+    if book.variant.products_in_stock:
+        pairs.append((book.fg + ":Adjustment", book.fg))
+    return pairs
+
+
+def held_by_element(book: Book, element: str, date: datetime.date) -> dict[str, Decimal]:
+    """Standard cost of one element held in each inventory account at the close."""
+    held: dict[str, Decimal] = {}
+    standards = book.standards
+    for item, accounts in book.stock.items():
+        rollup = None
+        for account, qty in accounts.items():
             if not qty:
                 continue
-            rollup = std.rollup(item, date)
             if rollup is None:
-                continue
+                rollup = standards.rollup(item, date)
+                if rollup is None:
+                    break
             per_unit = (
                 rollup.material if element == "material" else rollup.conversion.get(element, ZERO)
             )
             held[account] = held.get(account, ZERO) + qty * per_unit
-        return held
+    return held
 
-    # -- GAAP drift under the two-trigger variants -------------------------------------------
 
-    def uninventoried(self, date: datetime.date) -> Decimal | None:
-        engine = self.engine
-        if engine.variant == "purchase-sale":
-            # Conversion cost in units completed but unsold is expensed, not inventoried.
-            amount = ZERO
-            for product, qty in engine.unposted_finished.items():
-                rollup = engine.standards.rollup(product, date)
-                if qty and rollup is not None:
-                    amount += qty * sum(rollup.conversion.values(), ZERO)
-            return amount
-        if engine.variant == "completion-sale":
-            return self.clearing_balance  # materials bought and not yet used
-        return None
+def _reclass_clearing_price_variance(book: Book, date: datetime.date, txn: Any) -> Decimal:
+    """[completion, sale]: the price variance on materials used moves out of clearing."""
+    unused = unused_materials(book, date)
+    price_variance = book.clearing_balance - unused
+    used = book.period_clearing_used
+    if not price_variance or used <= 0:
+        return ZERO
+    on_used = book.quantize(price_variance * used / (used + max(unused, ZERO)))
+    if on_used:
+        txn.exact(book.clearing, -on_used)
+        txn.exact(book.variances["purchase_price"], on_used)
+    return on_used
 
-    def warn_uninventoried(
-        self, source: dict[str, Any], event: Event | None, amount: Decimal
-    ) -> None:
-        threshold = self.engine.standards.warn_uninventoried * abs(self.period_cogs)
-        if self.period_cogs and abs(amount) > threshold:
-            share = abs(amount) / abs(self.period_cogs)
-            self.engine.errors.append(
-                BackflushWarning(
-                    source,
-                    f"warning: {self.engine.quantize(amount)} {self.currency} is left "
-                    f"uninventoried by the {self.engine.variant} triggers "
-                    f"({share:.1%} of the period's COGS, "
-                    f"above warn_uninventoried {self.engine.standards.warn_uninventoried:%}); "
-                    "GAAP (ASC 330 / IAS 2) may require it in inventory",
-                    event.entry if event else None,
-                )
+
+def unused_materials(book: Book, date: datetime.date) -> Decimal:
+    """[completion, sale]: materials bought and not yet used, at standard."""
+    total = ZERO
+    for item, qty in book.counters[CLEARING].items():
+        if qty:
+            rollup = book.standards.rollup(item, date)
+            if rollup is not None:
+                total += qty * rollup.total
+    return total
+
+
+# -- GAAP drift under the two-trigger variants ---------------------------------------------------
+
+
+def uninventoried(book: Book, date: datetime.date) -> Decimal | None:
+    """What the trigger variant leaves out of inventory that GAAP would hold in it."""
+    if book.variant.sale_explodes_bom:
+        # Conversion in units completed and not yet sold is expensed, not inventoried.
+        amount = ZERO
+        for product, qty in book.counters["unsold"].items():
+            rollup = book.standards.rollup(product, date)
+            if qty > 0 and rollup is not None:
+                amount += qty * sum(rollup.conversion.values(), ZERO)
+        return amount
+    if book.variant.purchases_to_clearing:
+        return unused_materials(book, date)
+    return None
+
+
+def _warn_uninventoried(
+    book: Book, source: dict[str, Any], event: Event | None, amount: Decimal
+) -> None:
+    share_limit = book.standards.warn_uninventoried
+    cogs = abs(book.period_cogs)
+    if cogs and abs(amount) > share_limit * cogs:
+        if event is None:
+            source = {
+                "filename": book.standards.path,
+                "lineno": book.standards.close.schedule_line or 1,
+            }
+        book.errors.append(
+            BackflushWarning(
+                source,
+                f"warning: {book.quantize(amount)} {book.currency} is left uninventoried by the "
+                f"{book.variant.label} triggers ({abs(amount) / cogs:.1%} of the period's COGS, "
+                f"above warn_uninventoried {share_limit:%}); "
+                "GAAP (ASC 330 / IAS 2) may require it in inventory",
+                event.entry if event else None,
             )
+        )

@@ -24,6 +24,10 @@ Metadata keys on a generated transaction:
 from __future__ import annotations
 
 import datetime
+import functools
+import hashlib
+import os
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -32,6 +36,10 @@ DIRECTIVE = "backflush"  # custom "backflush" ...
 TAG = "backflush"
 TAGS = frozenset({TAG})
 FLAG = "*"
+# The filename of entries caused by the standards file (revaluations, scheduled closes,
+# accounts opened by auto_open): Fava never offers to edit or delete an entry whose filename
+# starts with "<", so its editor cannot rewrite lines of the standards file.
+GENERATED_FILENAME = "<backflush>"
 
 META_EVENT = "backflush"
 META_ITEM = "backflush_item"
@@ -74,9 +82,17 @@ GENERATED_ONLY = frozenset({REVALUE, REPRICE})
 ITEM_EVENTS = frozenset({PURCHASE, PRODUCE, SELL, SCRAP, COUNT, UNBUILD, RETURN})
 
 
-def link_for(stem: str, lineno: int) -> str:
-    """The link grouping what one directive generated (only with ``links: true``)."""
-    return f"bf-{stem}-{lineno}"
+def link_for(meta: Mapping[str, Any]) -> str:
+    """The link grouping what one directive generated (only with ``links: true``):
+    ``bf-<file stem>-<hash of the file's path>-<line>``, unique across ledgers."""
+    return f"bf-{_link_stem(str(meta.get('filename', 'ledger')))}-{meta.get('lineno', 0)}"
+
+
+@functools.lru_cache(maxsize=256)
+def _link_stem(filename: str) -> str:
+    stem = os.path.splitext(os.path.basename(filename))[0]
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "-", stem) or "ledger"
+    return f"{stem}-{hashlib.sha1(filename.encode('utf-8', 'replace')).hexdigest()[:6]}"
 
 
 def event_of(meta: Mapping[str, Any] | None) -> str | None:

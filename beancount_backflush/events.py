@@ -1,7 +1,11 @@
-"""Binding `custom "backflush"` directive values to typed events.
+"""Event types and the binding of `custom "backflush"` directive values to them.
 
-Each event has a fixed signature; a directive that does not fit gets one error saying what
-the event expects, with an example, located at the directive.
+An :class:`EventType` declares one event: its values and how they bind, which items it
+takes, when in the day it runs, and its handler. The table of all events is
+``eventtable.EVENT_TYPES``; adding an event is one entry there and one handler.
+
+A directive that does not fit its event gets one error saying what the event expects, with
+an example, located at the directive:
 
     2026-01-05 custom "backflush" "purchase" 500 STEEL 1290.00 USD
     2026-01-07 custom "backflush" "produce" 20 BIKE
@@ -12,9 +16,10 @@ the event expects, with an example, located at the directive.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from beancount.core import account as account_lib
 from beancount.core import data
@@ -22,19 +27,27 @@ from beancount.core.amount import Amount
 
 from .errors import BackflushError, did_you_mean
 
-# event -> (signature for messages, example, minimum values, maximum values)
-SIGNATURES: dict[str, tuple[str, str]] = {
-    "purchase": ("QTY ITEM TOTAL CCY [ACCOUNT]", '"purchase" 500 STEEL 1290.00 USD'),
-    "produce": ("QTY ITEM", '"produce" 20 BIKE'),
-    "sell": ("QTY ITEM [TOTAL CCY [ACCOUNT]]", '"sell" 15 BIKE 7500.00 USD'),
-    "scrap": ("QTY ITEM", '"scrap" 2 FRAME'),
-    "count": ("QTY ITEM", '"count" 480 STEEL'),
-    "unbuild": ("QTY ITEM", '"unbuild" 1 BIKE'),
-    "return": ("QTY ITEM [TOTAL CCY [ACCOUNT]]", '"return" 1 BIKE 500.00 USD'),
-    "close": ("[TOTAL CCY]", '"close" 1234.56 USD'),
-}
-# Events whose quantity may be zero (a count of nothing on hand).
-ZERO_QUANTITY_OK = frozenset({"count"})
+if TYPE_CHECKING:
+    from .book import Book
+
+# What a value slot takes.
+QTY_ITEM = "QTY ITEM"
+MONEY = "TOTAL CCY"
+ACCOUNT = "ACCOUNT"
+
+# When in the day an event runs: in file order, or after the day's other events.
+IN_ORDER = 0
+END_OF_DAY_COUNT = 1
+END_OF_DAY_CLOSE = 2
+
+# Items an event takes.
+MATERIAL = "material"
+PRODUCT = "product"
+ANY_ITEM = "any"
+
+# Numbers on a directive: beyond these, Decimal products at 34 digits could lose cents.
+MAX_MAGNITUDE = Decimal("1e15")
+MAX_DECIMALS = 12
 
 
 class Money(NamedTuple):
@@ -47,82 +60,125 @@ class Money(NamedTuple):
         return f"{self.number} {self.currency}"
 
 
-def _money(value: Amount | None) -> Money | None:
-    if value is None or value.number is None:
-        return None
-    return Money(value.number, value.currency)
-
-
 @dataclass(frozen=True)
+class EventType:
+    """One event: the SPEC's row, its binding, its items, its phase and its handler."""
+
+    name: str
+    slots: tuple[tuple[str, bool], ...]  # (what, required); optional ones nest
+    example: str
+    items: str | None  # MATERIAL, PRODUCT, ANY_ITEM, or None (no item)
+    phase: int
+    handler: Callable[[Book, Event], None]
+    zero_quantity: bool = False  # a count of nothing on hand is a real count
+
+    @property
+    def signature(self) -> str:
+        text = ""
+        for what, required in reversed(self.slots):
+            text = f"{what} {text}".strip() if required else f"[{what}{' ' + text if text else ''}]"
+        return text
+
+
 class Event:
-    kind: str
-    entry: data.Custom
-    date: datetime.date
-    quantity: Decimal
-    item: str
-    total: Money | None
-    account: str | None
+    """A bound directive."""
+
+    __slots__ = ("type", "kind", "entry", "date", "quantity", "item", "total", "account")
+
+    def __init__(
+        self,
+        type_: EventType,
+        entry: data.Custom,
+        quantity: Decimal,
+        item: str,
+        total: Money | None,
+        account: str | None,
+    ):
+        self.type = type_
+        self.kind = type_.name
+        self.entry = entry
+        self.date: datetime.date = entry.date
+        self.quantity = quantity
+        self.item = item
+        self.total = total
+        self.account = account
 
 
-def bind(entry: data.Custom) -> tuple[Event | None, BackflushError | None]:
+def bind(
+    entry: data.Custom, types: Mapping[str, EventType]
+) -> tuple[Event | None, BackflushError | None]:
     """Bind a `custom "backflush"` entry's values to an Event, or explain what it expects."""
     values = [v.value for v in entry.values or ()]
     if not values or not isinstance(values[0], str):
         return None, _error(
             entry,
             "a backflush directive starts with the event name, one of "
-            + ", ".join(f'"{k}"' for k in SIGNATURES),
+            + ", ".join(f'"{k}"' for k in types),
         )
     kind, args = values[0], values[1:]
-    if kind not in SIGNATURES:
+    spec = types.get(kind)
+    if spec is None:
         return None, _error(
             entry,
             f'unknown backflush event "{kind}"'
-            + did_you_mean(kind, SIGNATURES, "; expected one of " + ", ".join(SIGNATURES)),
+            + did_you_mean(kind, types, "; expected one of " + ", ".join(types)),
         )
-    if kind == "close":
-        if len(args) > 1 or (args and not isinstance(args[0], Amount)):
-            return None, _expects(entry, kind)
-        return Event(
-            kind, entry, entry.date, Decimal(0), "", _money(args[0] if args else None), None
-        ), None
+    bound: dict[str, Any] = {}
+    position = 0
+    for what, required in spec.slots:
+        value = args[position] if position < len(args) else None
+        if value is None or not _fits(what, value):
+            if required or value is not None:
+                return None, _expects(entry, spec)
+            break
+        bound[what] = value
+        position += 1
+    if position < len(args):
+        return None, _expects(entry, spec)
 
-    if not args or not isinstance(args[0], Amount):
-        return None, _expects(entry, kind)
-    quantity, item = args[0].number, args[0].currency
-    rest = args[1:]
-    total_value: Amount | None = None
-    account: str | None = None
-    if kind == "purchase":
-        if not rest or not isinstance(rest[0], Amount) or len(rest) > 2:
-            return None, _expects(entry, kind)
-        total_value, rest = rest[0], rest[1:]
-    elif kind in ("sell", "return"):
-        if rest:
-            if not isinstance(rest[0], Amount) or len(rest) > 2:
-                return None, _expects(entry, kind)
-            total_value, rest = rest[0], rest[1:]
-    if rest:
-        if (
-            kind not in ("purchase", "sell", "return")
-            or not isinstance(rest[0], str)
-            or not account_lib.is_valid(rest[0])
-        ):
-            return None, _expects(entry, kind)
-        account = rest[0]
-    if quantity is None or quantity < 0 or (quantity == 0 and kind not in ZERO_QUANTITY_OK):
-        return None, _error(entry, f'"{kind}" expects a positive quantity, got {quantity} {item}')
-    total = _money(total_value)
-    if total_value is not None and (total is None or total.number < 0):
-        return None, _error(entry, f'"{kind}" expects a zero or positive total, got {total_value}')
-    return Event(kind, entry, entry.date, quantity, item, total, account), None
+    quantity, item = Decimal(0), ""
+    amount = bound.get(QTY_ITEM)
+    if amount is not None:
+        quantity, item = amount.number, amount.currency
+        if quantity < 0 or (quantity == 0 and not spec.zero_quantity):
+            wanted = "zero or a positive" if spec.zero_quantity else "a positive"
+            return None, _error(entry, f'"{kind}" expects {wanted} quantity, got {amount}')
+        problem = _too_big(quantity)
+        if problem:
+            return None, _error(entry, f'"{kind}" quantity {amount}: {problem}')
+    total = None
+    money = bound.get(MONEY)
+    if money is not None:
+        total = Money(money.number, money.currency)
+        if total.number < 0 and spec.items is not None:  # a close may credit COGS
+            return None, _error(entry, f'"{kind}" expects a zero or positive total, got {money}')
+        problem = _too_big(total.number)
+        if problem:
+            return None, _error(entry, f'"{kind}" total {money}: {problem}')
+    return Event(spec, entry, quantity, item, total, bound.get(ACCOUNT)), None
 
 
-def _expects(entry: data.Custom, kind: str) -> BackflushError:
-    signature, example = SIGNATURES[kind]
+def _fits(what: str, value: object) -> bool:
+    if what == ACCOUNT:
+        return isinstance(value, str) and account_lib.is_valid(value)
+    return isinstance(value, Amount) and value.number is not None
+
+
+def _too_big(number: Decimal) -> str | None:
+    if not number.is_finite() or abs(number) >= MAX_MAGNITUDE:
+        return f"numbers on a directive must be below {MAX_MAGNITUDE:,.0f}"
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_DECIMALS:
+        return f"at most {MAX_DECIMALS} decimal places"
+    return None
+
+
+def _expects(entry: data.Custom, spec: EventType) -> BackflushError:
     got = " ".join(_show(v.value) for v in entry.values[1:]) or "nothing"
     return _error(
-        entry, f'"{kind}" expects {signature} (e.g. custom "backflush" {example}), got {got}'
+        entry,
+        f'"{spec.name}" expects {spec.signature} '
+        f'(e.g. custom "backflush" {spec.example}), got {got}',
     )
 
 

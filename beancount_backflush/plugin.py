@@ -34,7 +34,7 @@ from typing import Any
 
 from beancount.core import data
 
-from .engine import Engine
+from . import engine
 from .errors import BackflushError, StandardsError, describe_fault, source
 from .standards import Standards, load_standards
 
@@ -107,17 +107,15 @@ def apply_standards(
     ``standards``; the seam for tools that rerun a ledger under other standards."""
     if entries:
         standards.base_date = entries[0].date
-    engine = Engine(standards, options_map)
     # The pass allocates many small acyclic objects; a cyclic collection scanning the whole
     # loaded ledger every few thousand of them would dominate the plugin's time.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        new_entries = engine.run(entries)
+        return engine.run(standards, entries)
     finally:
         if gc_was_enabled:
             gc.enable()
-    return new_entries, engine.errors
 
 
 def _without_directives(

@@ -192,7 +192,8 @@ def test_generated_transactions_point_back_to_their_directive(ledger):
     assert produce.meta["backflush_item"] == "FRAME"
     assert produce.meta["backflush_quantity"] == 10
     assert "backflush" in produce.tags
-    assert produce.links == {f"bf-ledger-{produce.meta['lineno']}"}
+    # No per-directive link unless asked for (links: true): file:line is the audit trail.
+    assert produce.links == frozenset()
 
 
 def test_directives_are_consumed_and_the_standards_file_is_watched(ledger):

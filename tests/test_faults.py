@@ -7,6 +7,7 @@ post. A fault in the plugin as a whole returns the ledger unchanged with one loc
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import textwrap
 from decimal import Decimal
@@ -18,7 +19,14 @@ from beancount.core import data
 from conftest import OPEN_ACCOUNTS, line_of
 from standards_bike import COGS, FG, RIP, bike_standards
 
-from beancount_backflush import closing, engine, plugin, standards
+from beancount_backflush import book as book_module
+from beancount_backflush import closing, engine, eventtable, plugin, repricing, standards
+
+
+def break_handler(monkeypatch, event: str, handler) -> None:
+    """Make one event's handler in the event table raise."""
+    spec = eventtable.EVENT_TYPES[event]
+    monkeypatch.setitem(eventtable.EVENT_TYPES, event, dataclasses.replace(spec, handler=handler))
 
 D = Decimal
 
@@ -79,7 +87,7 @@ def assert_whole_plugin_fault(book) -> None:
 
 
 def test_fault_in_one_event_is_reported_there_and_the_others_post(ledger, monkeypatch):
-    monkeypatch.setattr(engine.Engine, "on_produce", boom)
+    break_handler(monkeypatch, "produce", boom)
     book = ledger(bike_standards(), LEDGER)
     assert len(book.errors) == 2, book.messages()  # the produce, and the sale it starved
     produce, sell = book.errors
@@ -96,7 +104,7 @@ def test_fault_in_one_event_is_reported_there_and_the_others_post(ledger, monkey
 
 
 def test_fault_in_one_sale_leaves_production_posted(ledger, monkeypatch):
-    monkeypatch.setattr(engine.Engine, "on_sell", boom)
+    break_handler(monkeypatch, "sell", boom)
     book = ledger(bike_standards(), LEDGER)
     (error,) = book.errors
     assert error.source["lineno"] == line_of(book.path, '"sell" 4 FRAME')
@@ -115,7 +123,7 @@ def test_fault_in_the_standard_cost_lookup(ledger, monkeypatch):
 
 
 def test_fault_in_an_explicit_close(ledger, monkeypatch):
-    monkeypatch.setattr(closing.Closer, "close", boom)
+    monkeypatch.setattr(closing, "close", boom)
     book = ledger(bike_standards(), LEDGER + '2026-01-31 custom "backflush" "close"\n')
     (error,) = book.errors
     assert error.source["lineno"] == line_of(book.path, '"close"')
@@ -127,7 +135,7 @@ def test_a_very_long_fault_message_is_cut_short(ledger, monkeypatch):
     def long_boom(*args, **kwargs):
         raise Boom("x" * 10_000)
 
-    monkeypatch.setattr(engine.Engine, "on_purchase", long_boom)
+    break_handler(monkeypatch, "purchase", long_boom)
     book = ledger(bike_standards(), '2026-01-05 custom "backflush" "purchase" 1 BOLT 0.05 USD\n')
     (error,) = book.errors
     assert_located(error, book)
@@ -139,10 +147,10 @@ def test_a_very_long_fault_message_is_cut_short(ledger, monkeypatch):
 @pytest.mark.parametrize(
     "target, name",
     [
-        (engine.Engine, "run"),
-        (engine.Engine, "observe_user"),
-        (engine.Engine, "__init__"),
-        (engine.Engine, "open_missing_accounts"),
+        (engine, "run"),
+        (repricing, "observe_user"),
+        (book_module.Book, "__init__"),
+        (engine, "open_missing_accounts"),
         (plugin, "load_standards"),
         (plugin, "standards_path"),
     ],
@@ -158,7 +166,7 @@ def test_whole_plugin_fault_returns_the_ledger_unchanged(ledger, monkeypatch, ta
 
 
 def test_whole_plugin_fault_in_a_scheduled_close(ledger, monkeypatch):
-    monkeypatch.setattr(closing.Closer, "close", boom)
+    monkeypatch.setattr(closing, "close", boom)
     text = LEDGER + '2026-02-01 note Assets:Bank "February"\n'
     book = ledger(bike_standards(schedule="monthly"), text)
     # A scheduled month-end close belongs to no directive: a fault there is the plugin's.
@@ -167,7 +175,7 @@ def test_whole_plugin_fault_in_a_scheduled_close(ledger, monkeypatch):
 
 def test_whole_plugin_fault_with_no_backflush_directive(ledger, monkeypatch):
     # Nothing to point at in the ledger: the error points at the standards file.
-    monkeypatch.setattr(engine.Engine, "run", boom)
+    monkeypatch.setattr(engine, "run", boom)
     book = ledger(bike_standards(), LEDGER.split('custom "backflush" "sell" 4 FRAME 200.00 USD')[1])
     assert_whole_plugin_fault(book)
     (error,) = book.errors
@@ -177,7 +185,7 @@ def test_whole_plugin_fault_with_no_backflush_directive(ledger, monkeypatch):
 
 def test_whole_plugin_fault_under_load_string(monkeypatch, tmp_path):
     # In-memory ledgers (Fava's editor, tests): still a real place, never <load>:0.
-    monkeypatch.setattr(engine.Engine, "run", boom)
+    monkeypatch.setattr(engine, "run", boom)
     path = tmp_path / "standards.yaml"
     path.write_text(bike_standards())
     text = f'plugin "beancount_backflush" "{path}"\n' + OPEN_ACCOUNTS + textwrap.dedent(LEDGER)

@@ -1,0 +1,365 @@
+"""The stock book: the one place that knows what is on hand and what may move.
+
+Every event asks the book; nothing else keeps stock. It holds
+
+- units per item and inventory account, always at the standard in force (one lot each);
+- what may legally move back: units completed (and not unbuilt) per product, units sold
+  and not yet returned per item, and under ``[purchase, sale]`` units completed and not
+  yet sold (their conversion is the amount the books leave uninventoried);
+- the rounding state (money is rounded cumulatively per account, so rounding never drifts);
+- the period's figures the close needs (closable balances, standard cost relieved to COGS
+  by element, what earlier closes capitalised);
+- the generated entries and the errors.
+
+An event is built in a :class:`Txn` and applied by :meth:`Book.commit` all at once: a check
+that fails (stock, returns, unbuilds) raises :class:`Rejected` before anything changes, and
+an event that raises half-way never reaches ``commit``, so it leaves no trace in the book.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Context, Decimal
+from typing import TYPE_CHECKING, Any
+
+from beancount.core import data
+from beancount.core.amount import Amount
+from beancount.core.position import Cost
+
+from . import contract
+from .standards import Rollup, Standards
+from .variant import Variant, variant_of
+
+if TYPE_CHECKING:
+    from .events import Event
+
+ZERO = Decimal(0)
+
+# Counters of what may move back (see the module docstring).
+COMPLETED = "completed"
+RETURNABLE = "returnable"
+UNSOLD = "unsold"
+CLEARING = "clearing"  # [completion, sale]: units bought into clearing and not yet used
+
+Group = tuple[str, str]  # ("pool", name) or ("variance", kind): what a closable amount is
+
+
+class Rejected(Exception):
+    """An event that cannot be posted: reported at its directive, nothing posted."""
+
+
+class Txn:
+    """A transaction being built. Nothing reaches the book until :meth:`Book.commit`.
+
+    Lots carry their exact standard cost; money amounts are rounded cumulatively per
+    account; the residue of the two is posted to the rounding variance at commit.
+    """
+
+    __slots__ = ("book", "postings", "moves", "counts", "cum", "residue", "relieved", "cleared")
+
+    def __init__(self, book: Book):
+        self.book = book
+        self.postings: list[data.Posting] = []
+        self.moves: list[tuple[str, str, Decimal]] = []
+        self.counts: list[tuple[str, str, Decimal, bool]] = []
+        self.cum: dict[str, tuple[Decimal, Decimal]] = {}
+        self.residue = ZERO
+        self.relieved: list[tuple[Rollup, Decimal]] = []
+        self.cleared = ZERO  # standard cost of materials relieved from clearing
+
+    def lot(self, account: str, item: str, qty: Decimal, rollup: Rollup) -> None:
+        """``qty`` units of ``item`` into (or out of, when negative) ``account``."""
+        if qty:
+            self.postings.append(
+                data.Posting(
+                    account, Amount(qty, item), self.book.cost_of(rollup), None, None, None
+                )
+            )
+            self.moves.append((account, item, qty))
+            self.residue += qty * rollup.total
+
+    def cash(self, account: str, exact: Decimal) -> None:
+        """A money amount computed at standard: rounded cumulatively per account."""
+        state = self.cum.get(account) or self.book.cumulative(account)
+        total = state[0] + exact
+        target = self.book.quantize(total)
+        self.cum[account] = (total, target)
+        self.exact(account, target - state[1])
+
+    def exact(self, account: str, number: Decimal) -> None:
+        """An amount that is already money (an invoice total, a balance being closed)."""
+        if number:
+            self.postings.append(
+                data.Posting(account, Amount(number, self.book.currency), None, None, None, None)
+            )
+            self.residue += number
+
+    def count(self, counter: str, item: str, delta: Decimal, strict: bool = True) -> None:
+        """Change what may move back; a strict counter may never go below zero, a loose
+        one only under ``negative_stock: error``."""
+        if delta:
+            self.counts.append((counter, item, delta, strict))
+
+    def relieve(self, rollup: Rollup, qty: Decimal) -> None:
+        """Standard cost of ``qty`` units relieved to COGS (negative for a return)."""
+        self.relieved.append((rollup, qty))
+
+
+class Book:
+    def __init__(self, standards: Standards):
+        self.standards = standards
+        self.variant: Variant = variant_of(standards.variant)
+        self.currency = standards.currency
+        self.quantum = Decimal(1).scaleb(-standards.precision)
+        self._context = Context(prec=34, rounding=ROUND_HALF_UP)
+        accounts = standards.accounts
+        self.rip = accounts["raw_in_process"]
+        self.fg = accounts["finished_goods"]
+        self.cogs = accounts["cogs"]
+        self.clearing = accounts["materials_clearing"]
+        self.variances = standards.variance_accounts
+        self.negative_stock = standards.negative_stock
+        self.links = bool(getattr(standards, "links", False))
+
+        self.stock: dict[str, dict[str, Decimal]] = {}  # item -> account -> units
+        self.counters: dict[str, dict[str, Decimal]] = {
+            COMPLETED: {},
+            RETURNABLE: {},
+            UNSOLD: {},
+            CLEARING: {},
+        }
+        self._cum: dict[str, tuple[Decimal, Decimal]] = {}  # account -> (exact, posted)
+        self._costs: dict[int, Cost] = {}
+        self.plans: dict[int, list[tuple[str, str, Decimal, Rollup]]] = {}
+        self.generated: list[data.Transaction] = []
+        self.errors: list[Any] = []
+        self.opened: set[str] = set()
+
+        # The period since the last close (see closing.py).
+        self._groups: dict[str, Group | None] = {}
+        self.period_money: dict[str, Decimal] = {}
+        self.period_usage = ZERO
+        self.period_cogs = ZERO
+        self.relieved: dict[str, Decimal] = {}  # element -> standard cost relieved to COGS
+        self.capitalised: dict[tuple[Group, str], Decimal] = {}
+        self.clearing_balance = ZERO
+        self.period_clearing_used = ZERO
+        self.since: datetime.date | None = None
+        self.last_close: datetime.date | None = None
+        self.next_month_end: datetime.date | None = None
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def on_hand(self, account: str, item: str) -> Decimal:
+        return self.stock.get(item, {}).get(account, ZERO)
+
+    def counter(self, counter: str, item: str) -> Decimal:
+        return self.counters[counter].get(item, ZERO)
+
+    def holding_account(self, item: str) -> str:
+        return self.rip if item in self.standards.materials else self.fg
+
+    def is_material(self, item: str) -> bool:
+        return item in self.standards.materials
+
+    def rollup(self, item: str, date: datetime.date) -> Rollup:
+        rollup = self.standards.rollup(item, date)
+        if rollup is None:
+            raise Rejected(
+                f"no standard for {item} is in force on {date} (see "
+                f"{os.path.basename(self.standards.path)}:{self.item_line(item)})"
+            )
+        return rollup
+
+    def item_line(self, item: str) -> int:
+        kind = "materials" if item in self.standards.materials else "products"
+        return self.standards.line_of(kind, item)
+
+    def cost_of(self, rollup: Rollup) -> Cost:
+        key = id(rollup)  # rollups are cached per standard version: identity is the version
+        cost = self._costs.get(key)
+        if cost is None:
+            cost = self._costs[key] = Cost(rollup.total, self.currency, rollup.since, None)
+        return cost
+
+    def quantize(self, number: Decimal) -> Decimal:
+        return self._context.quantize(number, self.quantum)
+
+    def cumulative(self, account: str) -> tuple[Decimal, Decimal]:
+        return self._cum.get(account, (ZERO, ZERO))
+
+    # -- commit ----------------------------------------------------------------------------
+
+    def txn(self) -> Txn:
+        return Txn(self)
+
+    def commit(
+        self,
+        txn: Txn,
+        meta: dict[str, Any],
+        date: datetime.date,
+        narration: str,
+        event: str,
+        link: str | None = None,
+        check: bool = True,
+    ) -> data.Transaction:
+        """Check, then apply ``txn`` to the book and emit it; or raise Rejected."""
+        if check:
+            self._check(txn, event)
+        if txn.residue:
+            rounding = self.variances["rounding"]
+            txn.postings.append(
+                data.Posting(rounding, Amount(-txn.residue, self.currency), None, None, None, None)
+            )
+        self._apply(txn)
+        links = frozenset({link}) if link and self.links else data.EMPTY_SET
+        entry = data.Transaction(
+            meta, date, contract.FLAG, None, narration, contract.TAGS, links, txn.postings
+        )
+        self.generated.append(entry)
+        return entry
+
+    def _check(self, txn: Txn, event: str) -> None:
+        problems: list[str] = []
+        if txn.moves and self.negative_stock == "error":
+            net: dict[tuple[str, str], Decimal] = {}
+            for account, item, qty in txn.moves:
+                net[(account, item)] = net.get((account, item), ZERO) + qty
+            for (account, item), change in net.items():
+                on_hand = self.on_hand(account, item)
+                if change < 0 and on_hand + change < 0:
+                    problems.append(f"{-change} {item} needed, {on_hand} on hand in {account}")
+            if problems:
+                raise Rejected(
+                    f"{event}: not enough stock: "
+                    + "; ".join(problems)
+                    + " (set negative_stock: allow in the standards file to permit)"
+                )
+        for counter, item, delta, strict in txn.counts:
+            if delta >= 0 or counter == CLEARING or not (strict or self.negative_stock == "error"):
+                continue
+            available = self.counter(counter, item)
+            if available + delta >= 0:
+                continue
+            if counter == RETURNABLE:
+                problems.append(
+                    f"{-delta} {item} returned, but only {available} sold and not yet "
+                    "returned: a return cannot put back more than was sold"
+                )
+            elif counter == COMPLETED:
+                problems.append(
+                    f"{-delta} {item} to unbuild, but only {available} completed and not "
+                    "unbuilt: an unbuild cannot take apart more than was made"
+                )
+            else:
+                problems.append(
+                    f"{-delta} {item} needed, {available} completed and not yet sold "
+                    "(set negative_stock: allow in the standards file to permit)"
+                )
+        if problems:
+            raise Rejected(f"{event}: " + "; ".join(problems))
+
+    def _apply(self, txn: Txn) -> None:
+        stock = self.stock
+        for account, item, qty in txn.moves:
+            held = stock.get(item)
+            if held is None:
+                held = stock[item] = {}
+            held[account] = held.get(account, ZERO) + qty
+        counters = self.counters
+        for counter, item, delta, _ in txn.counts:
+            values = counters[counter]
+            values[item] = values.get(item, ZERO) + delta
+        if txn.cum:
+            self._cum.update(txn.cum)
+        self.period_clearing_used += txn.cleared
+        currency = self.currency
+        for posting in txn.postings:
+            units = posting.units
+            if posting.cost is None and units.currency == currency:  # type: ignore[union-attr]
+                self.note(posting.account, units.number)  # type: ignore[union-attr,arg-type]
+        for rollup, qty in txn.relieved:
+            self.period_cogs += qty * rollup.total
+            relieved = self.relieved
+            relieved["material"] = relieved.get("material", ZERO) + qty * rollup.material
+            for pool, rate in rollup.conversion.items():
+                relieved[pool] = relieved.get(pool, ZERO) + qty * rate
+
+    def move_unchecked(self, account: str, item: str, qty: Decimal) -> None:
+        """Units moved by a user's own transaction (it is posted whatever the book says)."""
+        held = self.stock.setdefault(item, {})
+        held[account] = held.get(account, ZERO) + qty
+
+    # -- the period's figures, for the close --------------------------------------------------
+
+    def group_of(self, account: str) -> Group | None:
+        """The closable amount an account holds: a pool, or a variance listed in
+        ``close.variances`` (sub-accounts included), else None."""
+        try:
+            return self._groups[account]
+        except KeyError:
+            pass
+        group: Group | None = None
+        std = self.standards
+
+        def under(parent: str) -> bool:
+            return account == parent or account.startswith(parent + ":")
+
+        for pool in std.pools.values():
+            if under(pool.allocated) or under(pool.incurred):
+                group = ("pool", pool.name)
+                break
+        if group is None:
+            for kind in std.close.variances:
+                if under(std.variance_accounts[kind]):
+                    group = ("variance", kind)
+                    break
+        self._groups[account] = group
+        return group
+
+    def note(self, account: str, number: Decimal) -> None:
+        """One money posting in the standards currency (the user's or the plugin's)."""
+        if self.group_of(account) is not None:
+            self.period_money[account] = self.period_money.get(account, ZERO) + number
+        if account == self.clearing:
+            self.clearing_balance += number
+        if account == self.variances["usage"]:
+            self.period_usage += number
+
+    def observe(self, postings: Iterable[data.Posting]) -> None:
+        currency = self.currency
+        for posting in postings:
+            units = posting.units
+            if units is None or posting.cost is not None or units.currency != currency:
+                continue
+            if units.number is not None:
+                self.note(posting.account, units.number)
+
+    # -- generated metadata ------------------------------------------------------------------
+
+    def emit_event(self, txn: Txn, event: Event, narration: str, **extra: Any) -> None:
+        """Commit an item event's transaction, with the directive's metadata and place."""
+        meta = dict(event.entry.meta)
+        meta[contract.META_EVENT] = event.kind
+        if event.item:
+            meta[contract.META_ITEM] = event.item
+            meta[contract.META_QUANTITY] = event.quantity
+        meta.update(extra)
+        link = contract.link_for(event.entry.meta) if self.links else None
+        self.commit(txn, meta, event.date, narration, event.kind, link)
+
+    def standards_meta(self, line: int, event: str) -> dict[str, Any]:
+        """Metadata for an entry caused by the standards file rather than a directive.
+
+        Its filename is ``<backflush>``, which Fava does not offer to edit or delete: a
+        generated entry must never let Fava's editor rewrite lines of the standards file.
+        ``backflush_source`` names the line (``standards.yaml:12``) for the audit trail.
+        """
+        return {
+            "filename": contract.GENERATED_FILENAME,
+            "lineno": 0,
+            contract.META_EVENT: event,
+            contract.META_SOURCE: f"{self.standards.path}:{line}",
+        }

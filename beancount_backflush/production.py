@@ -1,0 +1,92 @@
+"""``produce`` and ``unbuild``: good units completed, or a completion reversed.
+
+    2026-01-06 custom "backflush" "produce" 10 FRAME
+
+Trigger "completion" (Horngren, Datar & Rajan, *Cost Accounting*, backflush variants 1 and
+3: "record the cost of finished goods at standard and backflush the materials"):
+
+    Dr Finished goods         10 FRAME at standard
+    Cr Raw and in-process     the BOM's components at standard (phantoms exploded, stocked
+                              subassemblies taken whole from finished goods)
+    Cr <pool>:Allocated       units x the product's own conversion rate, per pool
+
+Under ``[completion, sale]`` the materials come from the clearing account at standard
+instead of raw and in-process. Under ``[purchase, sale]`` completion is not a trigger:
+nothing is posted (a memo transaction records it for the reports), and the units count as
+completed and not yet sold — their conversion is what the books leave uninventoried; the
+stocked subassemblies a parent consumes stop counting, so each unit's conversion is counted
+once however deep the BOM.
+
+``unbuild`` reverses a completion at the standard in force: only units completed (and not
+yet unbuilt) can be taken apart, only from stock on hand, and under ``[purchase, sale]``
+only units completed and not yet sold.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from .book import CLEARING, COMPLETED, UNSOLD, Book
+from .events import Event
+from .standards import Rollup, tidy
+
+ONE = Decimal(1)
+
+
+def produce(book: Book, event: Event) -> None:
+    _complete(book, event, ONE)
+
+
+def unbuild(book: Book, event: Event) -> None:
+    _complete(book, event, -ONE)
+
+
+def components(
+    book: Book, product: str, qty: Decimal, date: datetime.date
+) -> list[tuple[str, str, Decimal, Rollup]]:
+    """(account, item, quantity, rollup) consumed by producing ``qty`` of ``product``."""
+    rollup = book.rollup(product, date)
+    plan = book.plans.get(id(rollup))
+    if plan is None:
+        # Once per standard version: rollups are cached, so their identity is the version.
+        plan = book.plans[id(rollup)] = [
+            (book.holding_account(item), item, per, book.rollup(item, date))
+            for item, per in rollup.direct.items()
+        ]
+    return [(account, item, tidy(qty * per), sub) for account, item, per, sub in plan]
+
+
+def _complete(book: Book, event: Event, sign: Decimal) -> None:
+    product, qty = event.item, event.quantity
+    rollup = book.rollup(product, event.date)
+    txn = book.txn()
+    txn.count(COMPLETED, product, sign * qty)
+    parts = components(book, product, qty, event.date)
+    if not book.variant.completion_posts:
+        txn.count(UNSOLD, product, sign * qty)
+        for _, item, q, _sub in parts:
+            if not book.is_material(item):
+                # A stocked subassembly consumed by its parent is no longer unsold.
+                txn.count(UNSOLD, item, -sign * q, strict=False)
+        book.emit_event(
+            txn,
+            event,
+            f"Backflush {event.kind} {qty} {product} (no posting: completion is not a trigger)",
+        )
+        return
+    txn.lot(book.fg, product, sign * qty, rollup)
+    from_clearing = Decimal(0)
+    for account, item, q, sub in parts:
+        if book.variant.purchases_to_clearing and account == book.rip:
+            from_clearing += q * sub.total
+            txn.count(CLEARING, item, -sign * q)
+        else:
+            txn.lot(account, item, -sign * q, sub)
+    if from_clearing:
+        txn.cash(book.clearing, -sign * from_clearing)
+        txn.cleared += sign * from_clearing
+    pools = book.standards.pools
+    for pool, rate in rollup.own_conversion.items():
+        txn.cash(pools[pool].allocated, -sign * qty * rate)
+    book.emit_event(txn, event, f"Backflush {event.kind} {qty} {product}")
