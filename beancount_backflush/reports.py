@@ -1,15 +1,31 @@
 """Report data for Fava and the command line: inventory, variances, standards, health.
 
 Plain functions over the loaded (plugin-expanded) entries, returning dataclasses; Fava's
-templates and the CLI's text renderers only present them. Every figure is read from the
-postings, so totals reconcile with the ledger's accounts by construction.
+templates and the CLI's renderers only present them. Every figure is read from the
+postings, so totals reconcile with the ledger's accounts by construction. The plugin's
+metadata is read only through :mod:`beancount_backflush.contract`, so a hand-written entry
+that carries a reserved key with an odd value never breaks a report.
+
+What a report covers is a :class:`Scope`: a period (Fava's time filter) and, from Fava's
+account and filter bars, which accounts and which entries. Stock is a balance: it is always
+computed from every entry up to the end of the period; the bars pick rows and flows, as
+each report's ``notes`` say.
+
+Definitions used throughout (and printed where they matter):
+
+- *COGS at standard*: postings to the COGS account other than those of the closes (which
+  move variances there). Days on hand and variance shares use it, in every report.
+- *Days on hand*: inventory at the end ÷ (COGS at standard ÷ days in the period).
 """
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -17,10 +33,14 @@ from typing import Any
 from beancount.core import data
 from beancount.core.position import Cost
 
+from . import contract
+from .contract import decimal_meta, event_of, item_of
 from .standards import VARIANCE_KINDS, Standards
 
 ZERO = Decimal(0)
+ONE_DAY = datetime.timedelta(days=1)
 COUNT_OVERDUE_DAYS = 90
+DAYS_ON_HAND_WARNING = 60
 VARIANCE_TITLES = {
     "purchase_price": "Purchase price",
     "usage": "Usage",
@@ -30,6 +50,59 @@ VARIANCE_TITLES = {
     "rounding": "Rounding",
 }
 ITEM_SPECIFIC = frozenset({"purchase_price", "usage", "shrinkage", "scrap", "revaluation"})
+BASE_TITLES = {
+    "purchase_price": "purchases at standard",
+    "usage": "materials used at standard",
+    "shrinkage": "COGS at standard",
+    "scrap": "production at standard",
+    "revaluation": "stock revalued (new standard)",
+    "pool": "conversion allocated",
+}
+COGS_BASIS = "the postings to {account} other than the closes' disposals of variances"
+TRIGGER_TITLES = {
+    "purchase-completion-sale": "purchase, completion and sale",
+    "purchase-sale": "purchase and sale",
+    "completion-sale": "completion and sale",
+}
+UNATTRIBUTED = "(not attributable)"
+
+
+# -- scope and small helpers -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The part of the ledger a report covers.
+
+    ``begin``/``end``: the period, both days included (None: from the first / to the last
+    transaction). ``selected``: the ``id()`` of the entries that Fava's filter bar keeps
+    (None: all). ``account``: Fava's account filter as a predicate on account names.
+    """
+
+    begin: datetime.date | None = None
+    end: datetime.date | None = None
+    selected: Collection[int] | None = None
+    account: Callable[[str], bool] | None = None
+    account_text: str = ""
+    filter_text: str = ""
+
+    def picks(self, entry: data.Directive) -> bool:
+        return self.selected is None or id(entry) in self.selected
+
+
+def _scope(scope: Scope | None, end_date: datetime.date | None) -> Scope:
+    if scope is None:
+        return Scope(end=end_date)
+    if end_date is not None and scope.end is None:
+        return Scope(
+            scope.begin,
+            end_date,
+            scope.selected,
+            scope.account,
+            scope.account_text,
+            scope.filter_text,
+        )
+    return scope
 
 
 def _transactions(
@@ -42,6 +115,166 @@ def _transactions(
 
 def _under(account: str, parent: str) -> bool:
     return account == parent or account.startswith(parent + ":")
+
+
+def month_of(date: datetime.date) -> str:
+    return f"{date.year:04d}-{date.month:02d}"
+
+
+def month_start(month: str) -> datetime.date:
+    year, mon = (int(x) for x in month.split("-"))
+    return datetime.date(year, mon, 1)
+
+
+def month_end(month: str) -> datetime.date:
+    year, mon = (int(x) for x in month.split("-"))
+    return datetime.date(year + mon // 12, mon % 12 + 1, 1) - ONE_DAY
+
+
+def previous_month(month: str) -> str:
+    return month_of(month_start(month) - ONE_DAY)
+
+
+def months_between(first: datetime.date, last: datetime.date) -> list[str]:
+    months = []
+    month = month_of(first)
+    while month_start(month) <= last:
+        months.append(month)
+        month = month_of(month_end(month) + ONE_DAY)
+    return months
+
+
+def words(name: str) -> str:
+    """A slug in words: ``machine_time`` -> ``Machine time``."""
+    text = re.sub(r"[_\-]+", " ", name).strip()
+    return text[:1].upper() + text[1:]
+
+
+def trigger_title(variant: str) -> str:
+    return TRIGGER_TITLES.get(variant, words(variant))
+
+
+def _share(amount: Decimal, base: Decimal | None) -> Decimal | None:
+    return (amount / base).quantize(Decimal("0.0001")) if base else None
+
+
+@dataclass(frozen=True)
+class Period:
+    """The days a report's flows cover, clipped to the ledger's transactions."""
+
+    begin: datetime.date | None
+    end: datetime.date | None
+
+    @property
+    def days(self) -> int:
+        if self.begin is None or self.end is None or self.end < self.begin:
+            return 0
+        return (self.end - self.begin).days + 1
+
+    def months(self) -> list[str]:
+        if self.begin is None or self.end is None or self.end < self.begin:
+            return []
+        return months_between(self.begin, self.end)
+
+    def days_in(self, month: str) -> int:
+        if self.begin is None or self.end is None:
+            return 0
+        first = max(self.begin, month_start(month))
+        last = min(self.end, month_end(month))
+        return max(0, (last - first).days + 1)
+
+    def __contains__(self, date: datetime.date) -> bool:
+        return (self.begin is None or date >= self.begin) and (self.end is None or date <= self.end)
+
+
+def _period(txns: Sequence[data.Transaction], scope: Scope) -> Period:
+    """The scope's period, clipped to the first and last transaction of the ledger."""
+    if not txns:
+        return Period(scope.begin, scope.end)
+    first, last = txns[0].date, txns[-1].date
+    begin = max(scope.begin, first) if scope.begin else first
+    end = min(scope.end, last) if scope.end else last
+    return Period(begin, end)
+
+
+def _is_close(txn: data.Transaction) -> bool:
+    return event_of(txn.meta) == contract.CLOSE
+
+
+def _money(posting: data.Posting, currency: str) -> Decimal | None:
+    units = posting.units
+    if units is None or units.number is None or units.currency != currency:
+        return None
+    if posting.cost is not None:
+        return None
+    return units.number  # type: ignore[no-any-return]
+
+
+def _lot(posting: data.Posting) -> tuple[str, Decimal, Decimal] | None:
+    """(item, quantity, value at cost) of a lot posting."""
+    units = posting.units
+    if units is None or units.number is None or not isinstance(posting.cost, Cost):
+        return None
+    if posting.cost.number is None:
+        return None
+    return units.currency, units.number, units.number * posting.cost.number
+
+
+def _cogs_basis(standards: Standards) -> str:
+    return COGS_BASIS.format(account=standards.accounts["cogs"])
+
+
+def inventory_accounts(standards: Standards) -> list[str]:
+    accounts = standards.accounts
+    if standards.variant == "completion-sale":
+        return [accounts["finished_goods"]]
+    if standards.variant == "purchase-sale":
+        return [accounts["raw_in_process"]]
+    return [accounts["raw_in_process"], accounts["finished_goods"]]
+
+
+def _unit_of(standards: Standards, item: str) -> str:
+    found = standards.materials.get(item) or standards.products.get(item)
+    return (getattr(found, "unit", None) if found is not None else None) or "units"
+
+
+def scope_notes(kind: str, scope: Scope) -> list[str]:
+    """What Fava's account and filter bars do to a report's figures, in words."""
+    notes = []
+    account, text = scope.account_text, scope.filter_text
+    if kind == "inventory":
+        if account:
+            notes.append(
+                f"Account filter '{account}': only the inventory accounts it matches are "
+                "listed; their balances are complete (every entry to the end of the period)."
+            )
+        if text:
+            notes.append(
+                f"Filter '{text}': stock is listed for the items and accounts the filtered "
+                "entries touch, at their full balance (a balance needs every entry); units "
+                "made and sold and the margins are those of the filtered entries only. Days "
+                "on hand use the whole ledger's COGS."
+            )
+    elif kind == "variances":
+        if account:
+            notes.append(
+                f"Account filter '{account}': only the variances whose accounts it matches "
+                "are shown; each figure is the whole account's."
+            )
+        if text:
+            notes.append(
+                f"Filter '{text}': variances arisen and closed out are those of the filtered "
+                "entries only; account balances are not shown (they are the whole ledger's)."
+            )
+    elif kind == "health":
+        if account or text:
+            notes.append(
+                "Health indicators are for the whole business: Fava's account filter and "
+                "filter bar are not applied here (the time filter is)."
+            )
+    elif kind == "standards" and (account or text):
+        notes.append("Standards do not depend on Fava's account filter or filter bar.")
+    return notes
 
 
 # -- inventory ---------------------------------------------------------------------------------
@@ -60,6 +293,61 @@ class InventoryRow:
 
 
 @dataclass(frozen=True)
+class InventoryPoint:
+    """Inventory value at a date (a month end, or the period's end)."""
+
+    date: datetime.date
+    by_account: dict[str, Decimal]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.by_account.values(), ZERO)
+
+
+@dataclass
+class ProductFlow:
+    """Units made and sold and the margin at standard of one product over some time."""
+
+    item: str
+    made: Decimal = ZERO
+    sold: Decimal = ZERO
+    revenue: Decimal = ZERO
+    cogs: Decimal = ZERO
+
+    @property
+    def margin(self) -> Decimal:
+        return self.revenue - self.cogs
+
+    @property
+    def margin_share(self) -> Decimal | None:
+        return _share(self.margin, self.revenue)
+
+    def add(self, other: ProductFlow) -> None:
+        self.made += other.made
+        self.sold += other.sold
+        self.revenue += other.revenue
+        self.cogs += other.cogs
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A figure for a month, the month before and the year to date."""
+
+    title: str
+    month: Decimal | None
+    previous: Decimal | None
+    year_to_date: Decimal | None
+    money: bool = True
+    percent: bool = False
+
+    @property
+    def change(self) -> Decimal | None:
+        if self.month is None or self.previous is None:
+            return None
+        return self.month - self.previous
+
+
+@dataclass(frozen=True)
 class InventoryReport:
     currency: str
     end_date: datetime.date | None
@@ -70,20 +358,50 @@ class InventoryReport:
     cogs: Decimal
     days: int
     days_on_hand: Decimal | None
+    begin_date: datetime.date | None = None
+    daily_cogs: Decimal | None = None
+    cogs_basis: str = ""
+    history: list[InventoryPoint] = field(default_factory=list)
+    daily: list[tuple[datetime.date, Decimal]] = field(default_factory=list)
+    products: list[ProductFlow] = field(default_factory=list)
+    product_months: list[tuple[str, ProductFlow]] = field(default_factory=list)
+    month: str | None = None
+    comparison: list[Comparison] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
 
 
-def inventory_accounts(standards: Standards) -> list[str]:
-    accounts = standards.accounts
-    if standards.variant == "completion-sale":
-        return [accounts["finished_goods"]]
-    if standards.variant == "purchase-sale":
-        return [accounts["raw_in_process"]]
-    return [accounts["raw_in_process"], accounts["finished_goods"]]
-
-
-def _unit_of(standards: Standards, item: str) -> str:
-    found = standards.materials.get(item) or standards.products.get(item)
-    return (found.unit if found is not None else None) or "units"
+def _flows_of(
+    txn: data.Transaction, standards: Standards
+) -> tuple[str, Decimal, Decimal, Decimal, Decimal] | None:
+    """(item, made, sold, revenue, cogs) of a produce/unbuild/sell/return event."""
+    event = event_of(txn.meta)
+    item = item_of(txn.meta)
+    if item is None or event not in (
+        contract.PRODUCE,
+        contract.UNBUILD,
+        contract.SELL,
+        contract.RETURN,
+    ):
+        return None
+    quantity = decimal_meta(txn.meta, contract.META_QUANTITY) or ZERO
+    made = sold = revenue = cogs = ZERO
+    if event == contract.PRODUCE:
+        made = quantity
+    elif event == contract.UNBUILD:
+        made = -quantity
+    else:
+        sold = quantity if event == contract.SELL else -quantity
+        revenue_account, cogs_account = standards.accounts["revenue"], standards.accounts["cogs"]
+        for posting in txn.postings:
+            amount = _money(posting, standards.currency)
+            if amount is None:
+                continue
+            if _under(posting.account, revenue_account):
+                revenue -= amount
+            elif posting.account == cogs_account:
+                cogs += amount
+    return item, made, sold, revenue, cogs
 
 
 def inventory_report(
@@ -91,79 +409,221 @@ def inventory_report(
     options_map: Mapping[str, Any],
     standards: Standards,
     end_date: datetime.date | None = None,
+    *,
+    scope: Scope | None = None,
 ) -> InventoryReport:
-    """Quantities and standard values held at ``end_date`` (default: the last entry)."""
+    """Quantities and standard values held at the end of the scope (default: the last
+    transaction), their history, units made and sold and the margin at standard."""
+    scope = _scope(scope, end_date)
+    end = scope.end
     parents = inventory_accounts(standards)
     cogs_account = standards.accounts["cogs"]
+    currency = standards.currency
+    all_txns = _transactions(entries, None)
+    txns = [t for t in all_txns if end is None or t.date <= end]
+    period = _period(all_txns, scope)
     quantity: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     value: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     unit_cost: dict[tuple[str, str], Decimal] = {}
     adjustments: dict[str, Decimal] = defaultdict(Decimal)
-    counts: dict[str, tuple[datetime.date, Decimal]] = {}
+    counts: dict[str, tuple[datetime.date, Decimal | None]] = {}
+    touched: set[tuple[str, str]] = set()
+    by_account_running: dict[str, Decimal] = defaultdict(Decimal)
+    history: list[InventoryPoint] = []
+    daily: list[tuple[datetime.date, Decimal]] = []
+    months = period.months()
+    month_set = set(months)
+    monthly: dict[str, dict[str, ProductFlow]] = defaultdict(dict)
+    month_cogs: dict[str, Decimal] = defaultdict(Decimal)
+    month_inventory: dict[str, Decimal] = {}
     cogs = ZERO
-    first: datetime.date | None = None
-    last: datetime.date | None = None
-    for txn in _transactions(entries, end_date):
-        first = first or txn.date
-        last = txn.date
-        if txn.meta.get("backflush") == "count":
-            counted = txn.meta.get("backflush_quantity", ZERO)
-            counts[txn.meta["backflush_item"]] = (
-                txn.date,
-                counted - txn.meta.get("backflush_book", counted),
+    current_month: str | None = None
+
+    def snapshot(month: str) -> None:
+        month_inventory[month] = sum(by_account_running.values(), ZERO)
+        if month in month_set:
+            point_date = min(month_end(month), period.end) if period.end else month_end(month)
+            history.append(
+                InventoryPoint(point_date, {a: v for a, v in by_account_running.items()})
             )
+
+    for txn in txns:
+        month = month_of(txn.date)
+        if current_month is not None and month != current_month:
+            snapshot(current_month)
+        current_month = month
+        meta = txn.meta
+        event = event_of(meta)
+        in_period = txn.date in period
+        picked = scope.picks(txn)
+        if event == contract.COUNT:
+            item = item_of(meta)
+            counted = decimal_meta(meta, contract.META_QUANTITY)
+            if item is not None and counted is not None:
+                book = decimal_meta(meta, contract.META_BOOK)
+                counts[item] = (txn.date, counted - book if book is not None else None)
+        if picked:
+            flows = _flows_of(txn, standards)
+            if flows is not None:
+                item, made, sold, revenue, item_cogs = flows
+                flow = monthly[month].setdefault(item, ProductFlow(item))
+                flow.add(ProductFlow(item, made, sold, revenue, item_cogs))
+        is_close = event == contract.CLOSE
         for posting in txn.postings:
-            account, units = posting.account, posting.units
-            if units is None or units.number is None:
-                continue
-            if account == cogs_account and units.currency == standards.currency:
-                cogs += units.number
+            account = posting.account
+            amount = _money(posting, currency)
+            if amount is not None and account == cogs_account and not is_close:
+                month_cogs[month] += amount
+                if in_period:
+                    cogs += amount
             if not any(_under(account, parent) for parent in parents):
                 continue
-            if isinstance(posting.cost, Cost):
-                key = (account, units.currency)
-                quantity[key] += units.number
-                value[key] += units.number * posting.cost.number
+            lot = _lot(posting)
+            if lot is not None:
+                item, qty, lot_value = lot
+                key = (account, item)
+                quantity[key] += qty
+                value[key] += lot_value
+                assert isinstance(posting.cost, Cost)
                 unit_cost[key] = posting.cost.number
-            elif units.currency == standards.currency:
-                adjustments[account] += units.number
+                by_account_running[account] += lot_value
+                if picked and scope.selected is not None and in_period:
+                    touched.add(key)
+            elif amount is not None:
+                adjustments[account] += amount
+                by_account_running[account] += amount
+        if in_period and (not daily or daily[-1][0] != txn.date):
+            daily.append((txn.date, ZERO))
+        if in_period:
+            daily[-1] = (txn.date, sum(by_account_running.values(), ZERO))
+    if current_month is not None:
+        snapshot(current_month)
+
+    account_ok = scope.account or (lambda _account: True)
     rows = []
     for key in sorted(quantity):
         if not quantity[key] and not value[key]:
             continue
         account, item = key
+        if not account_ok(account):
+            continue
+        if scope.selected is not None and key not in touched:
+            continue
         count = counts.get(item)
+        cost = unit_cost.get(key)
+        if quantity[key] and cost is not None and value[key] != quantity[key] * cost:
+            cost = (value[key] / quantity[key]).quantize(Decimal("0.0001"))  # mixed lots
         rows.append(
             InventoryRow(
                 account,
                 item,
                 _unit_of(standards, item),
                 quantity[key],
-                unit_cost.get(key),
+                cost,
                 value[key],
                 count[0] if count else None,
                 count[1] if count else None,
             )
         )
+    adjustment_rows = sorted(
+        (a, v) for a, v in adjustments.items() if v and account_ok(a) and scope.selected is None
+    )
     by_account: dict[str, Decimal] = defaultdict(Decimal)
     for row in rows:
         by_account[row.account] += row.value
-    for account, amount in adjustments.items():
+    for account, amount in adjustment_rows:
         by_account[account] += amount
     total = sum(by_account.values(), ZERO)
-    days = (last - first).days + 1 if first and last else 0
+    days = period.days
+    daily_cogs = (cogs / days).quantize(Decimal("0.01")) if days and cogs else None
     days_on_hand = (total / (cogs / days)).quantize(Decimal("0.1")) if cogs > 0 and days else None
+
+    products: dict[str, ProductFlow] = {}
+    product_months: list[tuple[str, ProductFlow]] = []
+    for month in months:
+        for item in sorted(monthly.get(month, {})):
+            flow = monthly[month][item]
+            product_months.append((month, flow))
+            products.setdefault(item, ProductFlow(item)).add(flow)
+    last_month = months[-1] if months else None
+    comparison = (
+        _inventory_comparison(last_month, monthly, month_inventory, month_cogs)
+        if last_month
+        else []
+    )
     return InventoryReport(
-        standards.currency,
-        end_date or last,
+        currency,
+        end or period.end,
         rows,
-        sorted((a, v) for a, v in adjustments.items() if v),
+        adjustment_rows,
         dict(by_account),
         total,
         cogs,
         days,
         days_on_hand,
+        begin_date=period.begin,
+        daily_cogs=daily_cogs,
+        cogs_basis=_cogs_basis(standards),
+        history=history,
+        daily=daily,
+        products=[products[k] for k in sorted(products)],
+        product_months=product_months,
+        month=last_month,
+        comparison=comparison,
+        notes=scope_notes("inventory", scope),
+        accounts=parents,
     )
+
+
+def _inventory_comparison(
+    month: str,
+    monthly: Mapping[str, Mapping[str, ProductFlow]],
+    inventory: Mapping[str, Decimal],
+    cogs: Mapping[str, Decimal],
+) -> list[Comparison]:
+    previous = previous_month(month)
+    ytd_months = [m for m in monthly.keys() | inventory.keys() if m[:4] == month[:4] and m <= month]
+
+    def total(months: Iterable[str]) -> ProductFlow:
+        flow = ProductFlow("")
+        for m in months:
+            for f in monthly.get(m, {}).values():
+                flow.add(f)
+        return flow
+
+    this, before, ytd = total([month]), total([previous]), total(ytd_months)
+    has_previous = previous in inventory or previous in monthly
+    prev = before if has_previous else None
+
+    def pick(getter: Callable[[ProductFlow], Decimal | None], flow: ProductFlow | None) -> Any:
+        return None if flow is None else getter(flow)
+
+    return [
+        Comparison(
+            "Inventory at month end",
+            inventory.get(month),
+            inventory.get(previous) if has_previous else None,
+            None,
+        ),
+        Comparison("Units made", this.made, pick(lambda f: f.made, prev), ytd.made, money=False),
+        Comparison("Units sold", this.sold, pick(lambda f: f.sold, prev), ytd.sold, money=False),
+        Comparison("Revenue", this.revenue, pick(lambda f: f.revenue, prev), ytd.revenue),
+        Comparison(
+            "COGS of units sold, at standard",
+            this.cogs,
+            pick(lambda f: f.cogs, prev),
+            ytd.cogs,
+        ),
+        Comparison("Margin at standard", this.margin, pick(lambda f: f.margin, prev), ytd.margin),
+        Comparison(
+            "Margin %",
+            this.margin_share,
+            pick(lambda f: f.margin_share, prev),
+            ytd.margin_share,
+            money=False,
+            percent=True,
+        ),
+    ]
 
 
 # -- variances ---------------------------------------------------------------------------------
@@ -175,16 +635,12 @@ class Column:
     title: str
     accounts: tuple[str, ...]
     item_specific: bool
+    account: str = ""  # the account a header links to: the variance account, a pool's parent
 
-
-@dataclass(frozen=True)
-class ChartBar:
-    x: float
-    y: float
-    width: float
-    height: float
-    column: str
-    label: str
+    @property
+    def base_title(self) -> str | None:
+        kind = "pool" if self.key.startswith("pool:") else self.key
+        return BASE_TITLES.get(kind)
 
 
 @dataclass
@@ -193,48 +649,177 @@ class VarianceReport:
     columns: list[Column]
     months: list[str]
     matrix: dict[str, dict[str, Decimal]]  # month -> column -> amount as it arose
-    disposed: dict[str, Decimal]  # column -> amount moved out by closes
-    arisen: dict[str, Decimal]  # column -> total as it arose
-    balances: dict[str, Decimal]  # column -> account balance (arisen + disposed)
-    by_item: dict[str, dict[str, Decimal]]  # column -> item -> amount
+    disposed: dict[str, Decimal]  # column -> amount moved out by closes in the period
+    arisen: dict[str, Decimal]  # column -> total as it arose in the period
+    balances: dict[str, Decimal]  # column -> account balance at the end of the period
+    by_item: dict[str, dict[str, Decimal]]  # column -> item -> amount arisen
     cogs: Decimal
-    chart: list[ChartBar] = field(default_factory=list)
-    chart_months: list[tuple[float, str]] = field(default_factory=list)
-    chart_zero: float = 0.0
+    opening: dict[str, Decimal] = field(default_factory=dict)  # balance before the period
+    bases: dict[str, Decimal] = field(default_factory=dict)  # column -> standard base
+    month_bases: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    all_months: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # to the end
+    begin_date: datetime.date | None = None
+    end_date: datetime.date | None = None
+    balances_shown: bool = True
+    notes: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> Decimal:
         return sum(self.arisen.values(), ZERO)
 
+    def share(self, key: str) -> Decimal | None:
+        return _share(self.arisen.get(key, ZERO), self.bases.get(key))
+
+    @property
+    def month(self) -> str | None:
+        return self.months[-1] if self.months else None
+
+    def comparison(self) -> list[tuple[Column, Comparison, Decimal | None]]:
+        """Per column: the last month, the month before, year to date; and YTD share."""
+        month = self.month
+        if month is None:
+            return []
+        previous = previous_month(month)
+        ytd = [m for m in self.all_months if m[:4] == month[:4] and m <= month]
+        result = []
+        for column in self.columns:
+            key = column.key
+
+            def amount(m: str, key: str = key) -> Decimal:
+                return self.all_months.get(m, {}).get(key, ZERO)
+
+            ytd_amount = sum((amount(m) for m in ytd), ZERO)
+            ytd_base = sum((self.month_bases.get(m, {}).get(key, ZERO) for m in ytd), ZERO)
+            result.append(
+                (
+                    column,
+                    Comparison(
+                        column.title,
+                        amount(month),
+                        amount(previous) if previous in self.all_months else None,
+                        ytd_amount,
+                    ),
+                    _share(ytd_amount, ytd_base),
+                )
+            )
+        return result
+
+    def chart(self) -> list[dict[str, Any]]:
+        """Fava's bar chart data: one stacked bar per month, a stack per variance account."""
+        bars = []
+        for month in self.months:
+            values = self.matrix.get(month, {})
+            by_account = {
+                column.account: {self.currency: values[column.key]}
+                for column in self.columns
+                if values.get(column.key)
+            }
+            bars.append(
+                {
+                    "date": month_end(month),
+                    "balance": {self.currency: sum(values.values(), ZERO)},
+                    "account_balances": by_account,
+                    "budgets": {},
+                }
+            )
+        return [{"type": "bar", "label": "Variances arisen by month", "data": bars}]
+
+
+def _common_parent(accounts: Sequence[str]) -> str:
+    parts = [a.split(":") for a in accounts]
+    common: list[str] = []
+    for components in zip(*parts, strict=False):
+        if len(set(components)) != 1:
+            break
+        common.append(components[0])
+    return ":".join(common) if len(common) >= 2 else accounts[0]
+
 
 def variance_columns(standards: Standards) -> list[Column]:
     columns = [
         Column(
-            kind, VARIANCE_TITLES[kind], (standards.variance_accounts[kind],), kind in ITEM_SPECIFIC
+            kind,
+            VARIANCE_TITLES[kind],
+            (standards.variance_accounts[kind],),
+            kind in ITEM_SPECIFIC,
+            standards.variance_accounts[kind],
         )
         for kind in VARIANCE_KINDS
+        if kind in standards.variance_accounts
     ]
     for pool in standards.pools.values():
         accounts = (
             (pool.incurred,) if pool.incurred == pool.allocated else (pool.allocated, pool.incurred)
         )
         columns.append(
-            Column(f"pool:{pool.name}", f"{pool.name.capitalize()} under/(over)", accounts, False)
+            Column(
+                f"pool:{pool.name}",
+                f"{words(pool.name)} under/(over)",
+                accounts,
+                False,
+                _common_parent(accounts),
+            )
         )
     return columns
 
 
-def _column_of(columns: list[Column]) -> Any:
+def _column_of(columns: list[Column]) -> Callable[[str], str | None]:
     cache: dict[str, str | None] = {}
+    # The most specific account wins: Labor:Allocated is its pool's even under Labor.
+    ordered = sorted(
+        ((a, c.key) for c in columns for a in c.accounts), key=lambda pair: -len(pair[0])
+    )
 
     def lookup(account: str) -> str | None:
         if account not in cache:
-            cache[account] = next(
-                (c.key for c in columns if any(_under(account, a) for a in c.accounts)), None
-            )
+            cache[account] = next((key for a, key in ordered if _under(account, a)), None)
         return cache[account]
 
     return lookup
+
+
+def _attribute(txn: data.Transaction, postings: list[tuple[data.Posting, Decimal]]) -> list[str]:
+    """The item each item-specific variance posting belongs to.
+
+    A posting's own ``backflush_item`` wins, then the event's item; otherwise the lots of
+    the transaction say it: a single item, or for several (a revaluation, a re-priced
+    receipt of several materials) the item whose change in value the posting offsets,
+    else the items in the order of their lots.
+    """
+    items = [item_of(posting.meta) for posting, _ in postings]
+    if all(items):
+        return [i for i in items if i]
+    own = item_of(txn.meta)
+    if own is not None:
+        return [i or own for i in items]
+    lot_items: list[str] = []
+    delta: dict[str, Decimal] = defaultdict(Decimal)
+    for posting in txn.postings:
+        lot = _lot(posting)
+        if lot is not None:
+            if lot[0] not in lot_items:
+                lot_items.append(lot[0])
+            delta[lot[0]] += lot[2]
+    if not lot_items:
+        return [i or UNATTRIBUTED for i in items]
+    if len(lot_items) == 1:
+        return [i or lot_items[0] for i in items]
+    result: list[str | None] = list(items)
+    free = [item for item in lot_items if item not in items]
+    for index, (_posting, amount) in enumerate(postings):
+        if result[index] is not None:
+            continue
+        exponent = amount.as_tuple().exponent
+        quantum = Decimal(1).scaleb(exponent if isinstance(exponent, int) else -2)
+        match = next((i for i in free if (-delta[i]).quantize(quantum) == amount), None)
+        if match is not None:
+            result[index] = match
+            free.remove(match)
+    unmatched = [index for index, item in enumerate(result) if item is None]
+    if unmatched and len(unmatched) == len(free):
+        for index, item in zip(unmatched, free, strict=True):
+            result[index] = item
+    return [item or UNATTRIBUTED for item in result]
 
 
 def variance_report(
@@ -242,85 +827,146 @@ def variance_report(
     options_map: Mapping[str, Any],
     standards: Standards,
     end_date: datetime.date | None = None,
+    *,
+    scope: Scope | None = None,
 ) -> VarianceReport:
     """Month x variance matrix (positive = unfavourable), as variances arose."""
-    columns = variance_columns(standards)
-    column_of = _column_of(columns)
-    matrix: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    scope = _scope(scope, end_date)
+    all_columns = variance_columns(standards)
+    column_of = _column_of(all_columns)
+    currency = standards.currency
+    all_txns = _transactions(entries, None)
+    period = _period(all_txns, scope)
+    end = scope.end
+    txns = [t for t in all_txns if end is None or t.date <= end]
+    materials, products = standards.materials, standards.products
+    rip = standards.accounts.get("raw_in_process")
+    cogs_account = standards.accounts["cogs"]
+    allocated = {p.allocated: f"pool:{p.name}" for p in standards.pools.values()}
+    all_months: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    month_bases: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     disposed: dict[str, Decimal] = defaultdict(Decimal)
+    opening: dict[str, Decimal] = defaultdict(Decimal)
+    balances: dict[str, Decimal] = defaultdict(Decimal)
     by_item: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     cogs = ZERO
-    for txn in _transactions(entries, end_date):
-        is_close = txn.meta.get("backflush") == "close"
-        month = txn.date.strftime("%Y-%m")
-        item = txn.meta.get("backflush_item") or next(
-            (p.units.currency for p in txn.postings if p.units and isinstance(p.cost, Cost)),
-            None,
-        )
+    for txn in txns:
+        event = event_of(txn.meta)
+        is_close = event == contract.CLOSE
+        month = month_of(txn.date)
+        in_period = txn.date in period
+        before = period.begin is not None and txn.date < period.begin
+        picked = scope.picks(txn)
+        item_postings: list[tuple[data.Posting, Decimal]] = []
+        keys: list[str] = []
         for posting in txn.postings:
-            units = posting.units
-            if units is None or units.number is None or units.currency != standards.currency:
+            amount = _money(posting, currency)
+            if amount is None:
+                if picked and not is_close and event is not None:
+                    _lot_bases(posting, event, materials, products, rip, month_bases[month])
                 continue
-            if posting.account == standards.accounts["cogs"]:
-                cogs += units.number
+            if posting.account == cogs_account and not is_close:
+                if picked:
+                    month_bases[month]["shrinkage"] += amount
+                if in_period and picked:
+                    cogs += amount
+            pool_key = allocated.get(posting.account)
+            if pool_key and picked and not is_close and event is not None:
+                month_bases[month][pool_key] -= amount
             key = column_of(posting.account)
             if key is None:
                 continue
+            balances[key] += amount
+            if before:
+                opening[key] += amount
+            if not picked:
+                continue
             if is_close:
-                disposed[key] += units.number
-            else:
-                matrix[month][key] += units.number
-                if item and key in ITEM_SPECIFIC:
-                    by_item[key][item] += units.number
-    months = sorted(matrix)
-    arisen = {c.key: sum((matrix[m][c.key] for m in months), ZERO) for c in columns}
-    balances = {c.key: arisen[c.key] + disposed[c.key] for c in columns}
-    report = VarianceReport(
-        standards.currency,
+                if in_period:
+                    disposed[key] += amount
+                continue
+            all_months[month][key] += amount
+            if in_period and key in ITEM_SPECIFIC:
+                item_postings.append((posting, amount))
+                keys.append(key)
+        if item_postings:
+            for key, (_posting, amount), item in zip(
+                keys, item_postings, _attribute(txn, item_postings), strict=True
+            ):
+                by_item[key][item] += amount
+    in_months = set(period.months())
+    months = sorted(m for m in all_months if m in in_months)
+    columns = all_columns
+    notes = scope_notes("variances", scope)
+    if scope.account is not None:
+        matching = [
+            c for c in all_columns if any(scope.account(a) for a in (*c.accounts, c.account))
+        ]
+        if matching:
+            columns = matching
+        else:
+            notes = [
+                f"The account filter '{scope.account_text}' matches no variance account: "
+                "all variances are shown, each the whole account's."
+            ] + notes[1:]
+    keys_shown = {c.key for c in columns}
+    matrix = {m: {k: v for k, v in all_months[m].items() if k in keys_shown} for m in months}
+    arisen = {c.key: sum((matrix[m].get(c.key, ZERO) for m in months), ZERO) for c in columns}
+    bases = {
+        c.key: sum((month_bases.get(m, {}).get(c.key, ZERO) for m in months), ZERO)
+        for c in columns
+        if c.base_title
+    }
+    return VarianceReport(
+        currency,
         columns,
         months,
-        {m: dict(matrix[m]) for m in months},
-        dict(disposed),
+        matrix,
+        {k: v for k, v in disposed.items() if k in keys_shown},
         arisen,
-        balances,
-        {k: dict(v) for k, v in by_item.items()},
+        {c.key: balances[c.key] for c in columns},
+        {k: dict(v) for k, v in by_item.items() if k in keys_shown},
         cogs,
+        opening={c.key: opening[c.key] for c in columns},
+        bases=bases,
+        month_bases={m: dict(v) for m, v in month_bases.items()},
+        all_months={
+            m: {k: v for k, v in all_months[m].items() if k in keys_shown}
+            for m in sorted(all_months)
+        },
+        begin_date=period.begin,
+        end_date=end or period.end,
+        balances_shown=scope.selected is None,
+        notes=notes,
     )
-    _layout_chart(report)
-    return report
 
 
-CHART_WIDTH, CHART_HEIGHT = 720.0, 240.0
-
-
-def _layout_chart(report: VarianceReport) -> None:
-    """Stacked bars by month: unfavourable above the zero line, favourable below."""
-    if not report.months:
+def _lot_bases(
+    posting: data.Posting,
+    event: str,
+    materials: Mapping[str, Any],
+    products: Mapping[str, Any],
+    rip: str | None,
+    bases: dict[str, Decimal],
+) -> None:
+    """Add a lot posting of a generated transaction to the standard bases it belongs to."""
+    lot = _lot(posting)
+    if lot is None:
         return
-    ups = [sum((v for v in report.matrix[m].values() if v > 0), ZERO) for m in report.months]
-    downs = [sum((-v for v in report.matrix[m].values() if v < 0), ZERO) for m in report.months]
-    span = float(max(ups) + max(downs)) or 1.0
-    scale = (CHART_HEIGHT - 20) / span
-    zero = 10 + float(max(ups)) * scale
-    slot = CHART_WIDTH / len(report.months)
-    width = slot * 0.6
-    for index, month in enumerate(report.months):
-        x = index * slot + (slot - width) / 2
-        above, below = zero, zero
-        for column in report.columns:
-            amount = report.matrix[month].get(column.key, ZERO)
-            if not amount:
-                continue
-            height = abs(float(amount)) * scale
-            label = f"{month} {column.title}: {amount} {report.currency}"
-            if amount > 0:
-                above -= height
-                report.chart.append(ChartBar(x, above, width, height, column.key, label))
-            else:
-                report.chart.append(ChartBar(x, below, width, height, column.key, label))
-                below += height
-        report.chart_months.append((x + width / 2, month))
-    report.chart_zero = zero
+    item, qty, value = lot
+    if item in materials:
+        if event in (contract.PURCHASE, contract.REPRICE) and qty > 0:
+            bases["purchase_price"] += value
+        elif (
+            event in (contract.PRODUCE, contract.SELL, contract.UNBUILD)
+            and rip is not None
+            and _under(posting.account, rip)
+        ):
+            bases["usage"] -= value
+    if event == contract.PRODUCE and item in products and qty > 0:
+        bases["scrap"] += value
+    if event == contract.REVALUE and qty > 0:
+        bases["revaluation"] += value
 
 
 # -- standards ---------------------------------------------------------------------------------
@@ -333,6 +979,11 @@ class BomNode:
     kind: str  # material, subassembly, phantom
     unit_cost: Decimal | None
     children: list[BomNode]
+    path: str = ""  # the node's place in the tree: PRODUCT:FRAME:STEEL
+
+    @property
+    def extended(self) -> Decimal | None:
+        return None if self.unit_cost is None else self.quantity * self.unit_cost
 
 
 @dataclass(frozen=True)
@@ -363,25 +1014,40 @@ class StandardsReport:
     materials: list[tuple[str, Decimal | None, str, list[str]]]  # name, cost, unit, used in
     history: list[Change]
     pools: list[str]
+    path: str = ""
+    pool_titles: dict[str, str] = field(default_factory=dict)
+    pool_accounts: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def triggers(self) -> str:
+        return trigger_title(self.variant)
 
 
 def _bom_tree(
-    standards: Standards, product: str, date: datetime.date, depth: int = 0
+    standards: Standards, product: str, date: datetime.date, depth: int = 0, path: str = ""
 ) -> list[BomNode]:
     bom = standards.products[product].bom.at(date) or {}
     nodes = []
     for item, qty in bom.items():
         rollup = standards.rollup(item, date)
+        node_path = f"{path or product}:{item}"
         if item in standards.materials:
-            nodes.append(BomNode(item, qty, "material", rollup.total if rollup else None, []))
-        else:
+            nodes.append(
+                BomNode(item, qty, "material", rollup.total if rollup else None, [], node_path)
+            )
+        elif item in standards.products:
             kind = "phantom" if standards.products[item].phantom else "subassembly"
-            children = _bom_tree(standards, item, date, depth + 1) if depth < 20 else []
-            nodes.append(BomNode(item, qty, kind, rollup.total if rollup else None, children))
+            children = _bom_tree(standards, item, date, depth + 1, node_path) if depth < 20 else []
+            nodes.append(
+                BomNode(item, qty, kind, rollup.total if rollup else None, children, node_path)
+            )
     return nodes
 
 
-def standards_report(standards: Standards, date: datetime.date) -> StandardsReport:
+def standards_report(
+    standards: Standards, date: datetime.date, *, scope: Scope | None = None
+) -> StandardsReport:
     products = []
     for name, product in standards.products.items():
         rollup = standards.rollup(name, date)
@@ -412,6 +1078,7 @@ def standards_report(standards: Standards, date: datetime.date) -> StandardsRepo
                     text = ", ".join(f"{k} {q}" for k, q in values.items())
                     history.append(Change(name, label, d, text, line))
     history.sort(key=lambda c: (c.date or datetime.date.min, c.item))
+    pools = list(standards.pools)
     return StandardsReport(
         standards.currency,
         date,
@@ -419,7 +1086,16 @@ def standards_report(standards: Standards, date: datetime.date) -> StandardsRepo
         products,
         materials,
         history,
-        list(standards.pools),
+        pools,
+        path=standards.path,
+        pool_titles={name: words(name) for name in pools},
+        pool_accounts={
+            name: _common_parent(
+                (p.incurred,) if p.incurred == p.allocated else (p.allocated, p.incurred)
+            )
+            for name, p in standards.pools.items()
+        },
+        notes=scope_notes("standards", scope or Scope()),
     )
 
 
@@ -435,6 +1111,29 @@ class MonthHealth:
     variances: Decimal
     variance_share: Decimal | None
     uninventoried: Decimal | None
+    days: int = 0
+
+
+@dataclass(frozen=True)
+class CountStatus:
+    item: str
+    quantity: Decimal
+    last_count: datetime.date | None
+    since: datetime.date  # the last count, or the first receipt when never counted
+    days: int  # days from ``since`` to the end of the period
+
+    @property
+    def overdue(self) -> bool:
+        return self.days > COUNT_OVERDUE_DAYS
+
+    @property
+    def status(self) -> str:
+        if self.overdue:
+            return "overdue" if self.last_count else "never counted: overdue"
+        due = COUNT_OVERDUE_DAYS - self.days
+        if self.last_count is None:
+            return f"never counted: due in {due} days"
+        return f"due in {due} days"
 
 
 @dataclass(frozen=True)
@@ -445,6 +1144,12 @@ class HealthReport:
     overdue_counts: list[tuple[str, datetime.date | None]]
     warnings: list[str]
     trend: str
+    counts: list[CountStatus] = field(default_factory=list)
+    never_counted: list[str] = field(default_factory=list)
+    information: list[str] = field(default_factory=list)
+    cogs_basis: str = ""
+    end_date: datetime.date | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def health_report(
@@ -452,70 +1157,112 @@ def health_report(
     options_map: Mapping[str, Any],
     standards: Standards,
     end_date: datetime.date | None = None,
+    *,
+    scope: Scope | None = None,
 ) -> HealthReport:
-    """Indicators of whether backflush costing still suits the business."""
+    """Indicators of whether backflush costing still suits the business, for the months of
+    the period (inventory at each month end from every entry before it)."""
+    scope = _scope(scope, end_date)
     parents = inventory_accounts(standards)
-    columns = variance_columns(standards)
-    column_of = _column_of(columns)
+    column_of = _column_of(variance_columns(standards))
     cogs_account = standards.accounts["cogs"]
+    currency = standards.currency
+    all_txns = _transactions(entries, None)
+    period = _period(all_txns, scope)
+    txns = [t for t in all_txns if period.end is None or t.date <= period.end]
     inventory = ZERO
     by_month: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     uninventoried: dict[str, Decimal] = {}
-    days_in: dict[str, set[datetime.date]] = defaultdict(set)
     last_count: dict[str, datetime.date] = {}
+    first_receipt: dict[str, datetime.date] = {}
     held: dict[str, Decimal] = defaultdict(Decimal)
-    last: datetime.date | None = None
-    first: datetime.date | None = None
-    for txn in _transactions(entries, end_date):
-        month = txn.date.strftime("%Y-%m")
-        days_in[month].add(txn.date)
-        first = first or txn.date
-        last = txn.date
+    for txn in txns:
+        month = month_of(txn.date)
         meta = txn.meta
-        if meta.get("backflush") == "count":
-            last_count[meta["backflush_item"]] = txn.date
-        if meta.get("backflush") == "close" and "backflush_uninventoried" in meta:
-            uninventoried[month] = meta["backflush_uninventoried"]
-        is_close = meta.get("backflush") == "close"
+        event = event_of(meta)
+        is_close = event == contract.CLOSE
+        if event == contract.COUNT:
+            item = item_of(meta)
+            if item is not None:
+                last_count[item] = txn.date
+        if is_close:
+            amount = decimal_meta(meta, contract.META_UNINVENTORIED)
+            if amount is not None:
+                uninventoried[month] = uninventoried.get(month, ZERO) + amount
         for posting in txn.postings:
-            units = posting.units
-            if units is None or units.number is None:
+            if any(_under(posting.account, p) for p in parents):
+                lot = _lot(posting)
+                if lot is not None:
+                    item, qty, value = lot
+                    inventory += value
+                    held[item] += qty
+                    if qty > 0:
+                        first_receipt.setdefault(item, txn.date)
+                    continue
+            amount = _money(posting, currency)
+            if amount is None:
                 continue
             if any(_under(posting.account, p) for p in parents):
-                if isinstance(posting.cost, Cost):
-                    inventory += units.number * posting.cost.number
-                    held[units.currency] += units.number
-                elif units.currency == standards.currency:
-                    inventory += units.number
-            elif units.currency != standards.currency:
-                continue
+                inventory += amount
             elif posting.account == cogs_account and not is_close:
-                by_month[month]["cogs"] += units.number
+                by_month[month]["cogs"] += amount
             elif not is_close and column_of(posting.account) is not None:
-                by_month[month]["variances"] += units.number
+                by_month[month]["variances"] += amount
         by_month[month]["inventory"] = inventory
     months = []
     materiality = standards.close.materiality
+    in_months = set(period.months())
     for month in sorted(by_month):
+        running = by_month[month]["inventory"]
+        if month not in in_months:
+            continue
         values = by_month[month]
         cogs, variances = values["cogs"], values["variances"]
-        year, mon = (int(x) for x in month.split("-"))
-        span = (datetime.date(year + mon // 12, mon % 12 + 1, 1) - datetime.date(year, mon, 1)).days
-        doh = (values["inventory"] / (cogs / span)).quantize(Decimal("0.1")) if cogs > 0 else None
-        share = (variances / cogs).quantize(Decimal("0.0001")) if cogs > 0 else None
+        span = period.days_in(month)
+        doh = (running / (cogs / span)).quantize(Decimal("0.1")) if cogs > 0 and span else None
         months.append(
             MonthHealth(
-                month, values["inventory"], cogs, doh, variances, share, uninventoried.get(month)
+                month,
+                running,
+                cogs,
+                doh,
+                variances,
+                _share(variances, cogs if cogs > 0 else None),
+                uninventoried.get(month),
+                span,
             )
         )
-    overdue = []
-    if last is not None:
+    counts = []
+    end = period.end
+    if end is not None:
         for item, qty in sorted(held.items()):
+            if not qty:
+                continue
             counted = last_count.get(item)
-            since = counted or first  # never counted: overdue once the books are that old
-            if qty and since is not None and (last - since).days > COUNT_OVERDUE_DAYS:
-                overdue.append((item, counted))
+            since = counted or first_receipt.get(item) or end
+            counts.append(CountStatus(item, qty, counted, since, (end - since).days))
+    overdue = [(c.item, c.last_count) for c in counts if c.overdue]
+    never = [c.item for c in counts if c.last_count is None]
     warnings = _health_warnings(standards, months, overdue)
+    information = []
+    pending = [c for c in counts if c.last_count is None and not c.overdue]
+    if pending:
+        names = ", ".join(c.item for c in pending[:10]) + (", …" if len(pending) > 10 else "")
+        information.append(
+            f"{len(pending)} item(s) on hand have never been counted ({names}); each becomes "
+            f"overdue {COUNT_OVERDUE_DAYS} days after its first receipt."
+        )
+    if not warnings:
+        facts = []
+        if months and all(
+            m.days_on_hand is None or m.days_on_hand <= DAYS_ON_HAND_WARNING for m in months
+        ):
+            facts.append(f"days on hand stay at or below {DAYS_ON_HAND_WARNING}")
+        if materiality:
+            facts.append("variances are within materiality")
+        if counts and not never and not overdue:
+            facts.append(f"every item on hand was counted in the last {COUNT_OVERDUE_DAYS} days")
+        information.insert(0, "No warnings" + (": " + "; ".join(facts) + "." if facts else "."))
     known = [m.days_on_hand for m in months if m.days_on_hand is not None]
     if len(known) >= 2:
         trend = (
@@ -525,7 +1272,20 @@ def health_report(
         )
     else:
         trend = "not enough months"
-    return HealthReport(standards.currency, months, materiality, overdue, warnings, trend)
+    return HealthReport(
+        currency,
+        months,
+        materiality,
+        overdue,
+        warnings,
+        trend,
+        counts=counts,
+        never_counted=never,
+        information=information,
+        cogs_basis=_cogs_basis(standards),
+        end_date=end,
+        notes=scope_notes("health", scope),
+    )
 
 
 def _health_warnings(
@@ -536,11 +1296,11 @@ def _health_warnings(
     for m in months:
         if m.variance_share is not None and materiality and abs(m.variance_share) > materiality:
             warnings.append(
-                f"{m.month}: variances were {m.variance_share:.1%} of COGS, above the "
-                f"materiality of {materiality:.1%}: check that the standards still approximate "
-                "actual cost (ASC 330 / IAS 2), and revise them if the gap persists."
+                f"{m.month}: variances were {m.variance_share:.1%} of COGS at standard, above "
+                f"the materiality of {materiality:.1%}: check that the standards still "
+                "approximate actual cost (ASC 330 / IAS 2), and revise them if the gap persists."
             )
-        if m.days_on_hand is not None and m.days_on_hand > 60:
+        if m.days_on_hand is not None and m.days_on_hand > DAYS_ON_HAND_WARNING:
             warnings.append(
                 f"{m.month}: {m.days_on_hand} days of inventory on hand. Backflush costing "
                 "suits low or steady inventory; this much stock hides costs in inventory."
@@ -555,7 +1315,7 @@ def _health_warnings(
                 "two-trigger variant, above warn_uninventoried."
             )
     if overdue:
-        names = ", ".join(item for item, _ in overdue[:8])
+        names = ", ".join(item for item, _ in overdue[:8]) + (", …" if len(overdue) > 8 else "")
         warnings.append(
             f"{len(overdue)} item(s) on hand not counted in the last {COUNT_OVERDUE_DAYS} days "
             f"({names}): without counts, usage variances stay hidden in inventory."
@@ -563,30 +1323,372 @@ def _health_warnings(
     return warnings
 
 
+# -- tables: one shape for CSV, JSON and the terminal ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # used in URLs (?table=) and on the command line (--table)
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    numeric: frozenset[int] = frozenset()  # indexes of right-aligned columns
+
+
+def _num(columns: list[str], first: int) -> frozenset[int]:
+    return frozenset(range(first, len(columns)))
+
+
+def inventory_tables(report: InventoryReport) -> list[Table]:
+    columns = [
+        "Account",
+        "Item",
+        "Quantity",
+        "Unit",
+        "Standard cost",
+        "Value",
+        "Last count",
+        "Counted - book",
+    ]
+    rows: list[list[Any]] = [
+        [
+            r.account,
+            r.item,
+            r.quantity,
+            r.unit,
+            r.unit_cost,
+            r.value,
+            r.last_count,
+            r.count_difference,
+        ]
+        for r in report.rows
+    ]
+    rows += [
+        [a, "(variance adjustment)", None, None, None, v, None, None] for a, v in report.adjustments
+    ]
+    history_columns = ["Date", *report.accounts, "Total"]
+    history = [
+        [p.date, *(p.by_account.get(a, ZERO) for a in report.accounts), p.total]
+        for p in report.history
+    ]
+    flow_columns = ["Product", "Made", "Sold", "Revenue", "COGS at standard", "Margin", "Margin %"]
+    products = [
+        [f.item, f.made, f.sold, f.revenue, f.cogs, f.margin, f.margin_share]
+        for f in report.products
+    ]
+    monthly = [
+        [m, f.item, f.made, f.sold, f.revenue, f.cogs, f.margin, f.margin_share]
+        for m, f in report.product_months
+    ]
+    compare_columns = [
+        "Figure",
+        report.month or "Month",
+        "Previous month",
+        "Change",
+        "Year to date",
+    ]
+    compare = [[c.title, c.month, c.previous, c.change, c.year_to_date] for c in report.comparison]
+    return [
+        Table("inventory", "Inventory at standard cost", columns, rows, frozenset({2, 4, 5, 7})),
+        Table(
+            "history",
+            "Inventory value at month end",
+            history_columns,
+            history,
+            _num(history_columns, 1),
+        ),
+        Table(
+            "products",
+            "Units made and sold, margin at standard, by product",
+            flow_columns,
+            products,
+            _num(flow_columns, 1),
+        ),
+        Table(
+            "product-months",
+            "Units made and sold by product and month",
+            ["Month", *flow_columns],
+            monthly,
+            _num(["Month", *flow_columns], 2),
+        ),
+        Table(
+            "comparison",
+            "Month against previous month and year to date",
+            compare_columns,
+            compare,
+            _num(compare_columns, 1),
+        ),
+    ]
+
+
+def variance_tables(report: VarianceReport) -> list[Table]:
+    columns = ["Month", *(c.title for c in report.columns), "Total"]
+    rows: list[list[Any]] = []
+    for month in report.months:
+        values = [report.matrix[month].get(c.key, ZERO) for c in report.columns]
+        rows.append([month, *values, sum(values, ZERO)])
+    rows.append(["Arisen", *(report.arisen[c.key] for c in report.columns), report.total])
+    rows.append(
+        [
+            "Closed out",
+            *(report.disposed.get(c.key, ZERO) for c in report.columns),
+            sum(report.disposed.values(), ZERO),
+        ]
+    )
+    if report.balances_shown:
+        if report.begin_date is not None and any(report.opening.values()):
+            rows.insert(
+                0,
+                [
+                    "Opening balance",
+                    *(report.opening.get(c.key, ZERO) for c in report.columns),
+                    sum(report.opening.values(), ZERO),
+                ],
+            )
+        rows.append(
+            [
+                "Balance",
+                *(report.balances[c.key] for c in report.columns),
+                sum(report.balances.values(), ZERO),
+            ]
+        )
+    share_columns = ["Variance", "Arisen", "Base", "Base amount", "Share of base"]
+    shares = [
+        [c.title, report.arisen[c.key], c.base_title, report.bases.get(c.key), report.share(c.key)]
+        for c in report.columns
+        if c.base_title
+    ]
+    compare_columns = [
+        "Variance",
+        report.month or "Month",
+        "Previous month",
+        "Change",
+        "Year to date",
+        "Year to date, share of base",
+    ]
+    compare = [
+        [comp.title, comp.month, comp.previous, comp.change, comp.year_to_date, share]
+        for _column, comp, share in report.comparison()
+    ]
+    by_item = [
+        [column.title, item, amount]
+        for column in report.columns
+        for item, amount in sorted(report.by_item.get(column.key, {}).items())
+    ]
+    return [
+        Table("matrix", "Variances by month", columns, rows, _num(columns, 1)),
+        Table(
+            "shares",
+            "Variances as a share of their standard base",
+            share_columns,
+            shares,
+            frozenset({1, 3, 4}),
+        ),
+        Table(
+            "comparison",
+            "Month against previous month and year to date",
+            compare_columns,
+            compare,
+            _num(compare_columns, 1),
+        ),
+        Table(
+            "by-item", "Variances by item", ["Variance", "Item", "Amount"], by_item, frozenset({2})
+        ),
+    ]
+
+
+def standards_tables(report: StandardsReport) -> list[Table]:
+    columns = [
+        "Product",
+        "Phantom",
+        "Standard cost",
+        "Materials",
+        *(report.pool_titles.get(p, p) for p in report.pools),
+    ]
+    rows = [
+        [
+            p.product,
+            "yes" if p.phantom else "",
+            p.total,
+            p.material,
+            *(p.conversion.get(pool, ZERO) for pool in report.pools),
+        ]
+        for p in report.products
+    ]
+    bom: list[list[Any]] = []
+
+    def walk(product: str, nodes: list[BomNode], level: int) -> None:
+        for node in nodes:
+            bom.append(
+                [
+                    product,
+                    level,
+                    node.path,
+                    node.item,
+                    node.kind,
+                    node.quantity,
+                    node.unit_cost,
+                    node.extended,
+                ]
+            )
+            walk(product, node.children, level + 1)
+
+    for p in report.products:
+        walk(p.product, p.bom, 1)
+    materials = [[name, cost, unit, ", ".join(used)] for name, cost, unit, used in report.materials]
+    history = [
+        [c.date, c.item, c.field, c.value, f"{report.path}:{c.line}"] for c in report.history
+    ]
+    return [
+        Table("products", "Standard cost by product", columns, rows, _num(columns, 2)),
+        Table(
+            "bom",
+            "Bills of materials",
+            ["Product", "Level", "Path", "Item", "Kind", "Quantity", "Unit cost", "Extended"],
+            bom,
+            frozenset({1, 5, 6, 7}),
+        ),
+        Table(
+            "materials",
+            "Materials and where used",
+            ["Material", "Standard cost", "Unit", "Used in"],
+            materials,
+            frozenset({1}),
+        ),
+        Table(
+            "history",
+            "History of standards",
+            ["Effective", "Item", "Field", "Value", "Source"],
+            history,
+        ),
+    ]
+
+
+def health_tables(report: HealthReport) -> list[Table]:
+    columns = [
+        "Month",
+        "Inventory at month end",
+        "COGS at standard",
+        "Days on hand",
+        "Variances",
+        "Share of COGS",
+        "Uninventoried",
+    ]
+    rows = [
+        [
+            m.month,
+            m.inventory,
+            m.cogs,
+            m.days_on_hand,
+            m.variances,
+            m.variance_share,
+            m.uninventoried,
+        ]
+        for m in report.months
+    ]
+    counts = [[c.item, c.quantity, c.last_count, c.days, c.status] for c in report.counts]
+    return [
+        Table("months", "Health by month", columns, rows, _num(columns, 1)),
+        Table(
+            "counts",
+            "Physical counts",
+            ["Item", "On hand", "Last count", "Days since count or first receipt", "Status"],
+            counts,
+            frozenset({1, 3}),
+        ),
+    ]
+
+
+def tables_of(report: Any) -> list[Table]:
+    if isinstance(report, InventoryReport):
+        return inventory_tables(report)
+    if isinstance(report, VarianceReport):
+        return variance_tables(report)
+    if isinstance(report, StandardsReport):
+        return standards_tables(report)
+    if isinstance(report, HealthReport):
+        return health_tables(report)
+    raise TypeError(f"not a report: {type(report).__name__}")
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def render_csv(table: Table) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow([_plain(value) for value in row])
+    return buffer.getvalue()
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def report_json(report: Any) -> dict[str, Any]:
+    """The report's tables as JSON-ready data (Decimals stay exact: dump with simplejson)."""
+    return {
+        "currency": getattr(report, "currency", None),
+        "notes": getattr(report, "notes", []),
+        "tables": {
+            t.name: {
+                "title": t.title,
+                "columns": t.columns,
+                "rows": [[_json_value(v) for v in row] for row in t.rows],
+            }
+            for t in tables_of(report)
+        },
+    }
+
+
 # -- text renderers for the CLI ----------------------------------------------------------------
 
 
-def _money(number: Decimal | None) -> str:
-    return "" if number is None else f"{number:,.2f}"
+def _fmt_money(number: Decimal | None) -> str:
+    return "" if number is None or number == 0 else f"{number:,.2f}"
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
+def _fmt(value: Any, money: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        if money:
+            return _fmt_money(value)
+        return "" if value == 0 else f"{value:,}"
+    return str(value)
+
+
+def _table(headers: list[str], rows: list[list[str]], numeric: Collection[int] = ()) -> str:
     widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=False)]
-    lines = [
-        "  ".join(
-            h.ljust(w) if i < 2 else h.rjust(w)
-            for i, (h, w) in enumerate(zip(headers, widths, strict=True))
-        )
-    ]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in rows:
-        lines.append(
-            "  ".join(
-                c.ljust(w) if i < 2 else c.rjust(w)
-                for i, (c, w) in enumerate(zip(row, widths, strict=True))
-            )
-        )
-    return "\n".join(lines)
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    return "\n".join([line(headers), "  ".join("-" * w for w in widths), *map(line, rows)])
+
+
+def render_table_text(table: Table, money_columns: Collection[int] | None = None) -> str:
+    money = table.numeric if money_columns is None else money_columns
+    rows = [[_fmt(v, i in money) for i, v in enumerate(row)] for row in table.rows]
+    return f"{table.title}\n\n" + _table(table.columns, rows, table.numeric) + "\n"
+
+
+def _percent(value: Decimal | None) -> str:
+    return "" if value is None else f"{value * 100:.1f} %"
 
 
 def render_inventory_text(report: InventoryReport) -> str:
@@ -596,54 +1698,126 @@ def render_inventory_text(report: InventoryReport) -> str:
             r.item,
             f"{r.quantity:,}",
             r.unit,
-            _money(r.unit_cost),
-            _money(r.value),
+            _fmt_money(r.unit_cost),
+            _fmt_money(r.value),
             str(r.last_count or ""),
-            "" if r.count_difference is None else f"{r.count_difference:,}",
+            "" if not r.count_difference else f"{r.count_difference:,}",
         ]
         for r in report.rows
     ]
     for account, amount in report.adjustments:
-        rows.append([account, "(variance adjustment)", "", "", "", _money(amount), "", ""])
-    rows.append(["Total", "", "", "", "", _money(report.total), "", ""])
+        rows.append([account, "(variance adjustment)", "", "", "", _fmt_money(amount), "", ""])
+    rows.append(["Total", "", "", "", "", _fmt_money(report.total), "", ""])
+    since = f"{report.begin_date} to " if report.begin_date else ""
     out = [
         f"Inventory at standard ({report.currency}) as of {report.end_date}",
         "",
         _table(
             ["Account", "Item", "Quantity", "Unit", "Std cost", "Value", "Counted", "Count diff"],
             rows,
+            {2, 4, 5, 7},
         ),
         "",
     ]
     if report.days_on_hand is not None:
         out.append(
-            f"Days on hand: {report.days_on_hand} (COGS {_money(report.cogs)} over "
-            f"{report.days} days)"
+            f"Days on hand: {report.days_on_hand} (inventory {_fmt_money(report.total)} ÷ "
+            f"average daily COGS at standard of {_fmt_money(report.daily_cogs)}: "
+            f"{_fmt_money(report.cogs)} over {report.days} days, {since}{report.end_date})"
         )
-    return "\n".join(out) + "\n"
+    else:
+        out.append("Days on hand: no COGS at standard in the period.")
+    if report.products:
+        out += ["", render_table_text(inventory_tables(report)[2], {3, 4, 5})]
+    out += report.notes
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def render_variances_text(report: VarianceReport) -> str:
-    headers = ["Month", ""] + [c.title for c in report.columns] + ["Total"]
-    rows = []
-    for month in report.months:
-        values = [report.matrix[month].get(c.key, ZERO) for c in report.columns]
-        rows.append([month, ""] + [_money(v) for v in values] + [_money(sum(values, ZERO))])
-    rows.append(
-        ["Arisen", ""]
-        + [_money(report.arisen[c.key]) for c in report.columns]
-        + [_money(report.total)]
-    )
-    rows.append(
-        ["Closed out", ""]
-        + [_money(report.disposed.get(c.key, ZERO)) for c in report.columns]
-        + [_money(sum(report.disposed.values(), ZERO))]
-    )
-    rows.append(
-        ["Balance", ""]
-        + [_money(report.balances[c.key]) for c in report.columns]
-        + [_money(sum(report.balances.values(), ZERO))]
-    )
-    return (
-        f"Variances ({report.currency}; positive = unfavourable)\n\n" + _table(headers, rows) + "\n"
-    )
+    tables = variance_tables(report)
+    matrix = tables[0]
+    rows = [
+        [_fmt(v, True) if isinstance(v, Decimal) else str(v) for v in row] for row in matrix.rows
+    ]
+    out = [
+        f"Variances ({report.currency}; positive = unfavourable)",
+        "",
+        _table(matrix.columns, rows, matrix.numeric),
+        "",
+        "Share of standard base:",
+    ]
+    for column in report.columns:
+        if column.base_title:
+            out.append(
+                f"  {column.title}: {_percent(report.share(column.key)) or 'n/a'} of "
+                f"{column.base_title} ({_fmt_money(report.bases.get(column.key)) or '0.00'})"
+            )
+    out += report.notes
+    return "\n".join(out) + "\n"
+
+
+def render_standards_text(report: StandardsReport) -> str:
+    products = standards_tables(report)[0]
+    rows = [
+        [_fmt(v, True) if isinstance(v, Decimal) else str(v) for v in row] for row in products.rows
+    ]
+    out = [
+        f"Standard costs in force on {report.date} ({report.currency}); triggers: "
+        f"{report.triggers}",
+        "",
+        _table(products.columns, rows, products.numeric),
+        "",
+        "Bills of materials:",
+    ]
+
+    def walk(nodes: list[BomNode], depth: int) -> None:
+        for node in nodes:
+            out.append(
+                f"{'  ' * depth}{node.quantity} x {node.item} ({node.kind}) at "
+                f"{_fmt_money(node.unit_cost)} = {_fmt_money(node.extended)}"
+            )
+            walk(node.children, depth + 1)
+
+    for product in report.products:
+        if not product.phantom:
+            out.append(f"  {product.product}  {_fmt_money(product.total)}")
+            walk(product.bom, 2)
+    if report.history:
+        out += ["", "History of standards:"]
+        for change in report.history:
+            out.append(
+                f"  {change.date or 'from the start'}  {change.item} {change.field}: "
+                f"{change.value}  ({report.path}:{change.line})"
+            )
+    return "\n".join(out) + "\n"
+
+
+def render_health_text(report: HealthReport) -> str:
+    months = health_tables(report)[0]
+    rows = [
+        [
+            m.month,
+            _fmt_money(m.inventory),
+            _fmt_money(m.cogs),
+            "" if m.days_on_hand is None else str(m.days_on_hand),
+            _fmt_money(m.variances),
+            _percent(m.variance_share),
+            _fmt_money(m.uninventoried),
+        ]
+        for m in report.months
+    ]
+    out = [f"Backflush health ({report.currency}) to {report.end_date}", ""]
+    out += [f"WARNING: {w}" for w in report.warnings]
+    out += report.information
+    out += [
+        "",
+        _table(months.columns, rows, months.numeric),
+        "",
+        f"COGS is {report.cogs_basis}. Days on hand trend: {report.trend}.",
+    ]
+    if report.counts:
+        out += ["", "Physical counts:"]
+        for c in report.counts:
+            out.append(f"  {c.item}: {c.status} (last count {c.last_count or 'never'})")
+    out += report.notes
+    return "\n".join(out) + "\n"

@@ -1,7 +1,10 @@
 """A real browser (Debian's chromium, driven by playwright) on Fava serving the example.
 
-Checks each report page has no JavaScript console errors and shows its tables (and the
-variances chart), and saves screenshots under build/screenshots/.
+Each report page, at desktop and phone width, in Fava's light and dark schemes (Fava follows
+``prefers-color-scheme``): no JavaScript errors, Fava's own components rendered (charts,
+sortable tables, the BOM tree table), nothing wider than a phone's screen except inside a
+scrolling wrapper, red and green figures readable (contrast 4.5:1 or more). Screenshots are
+saved under build/screenshots/<page>-<desktop|phone>-<light|dark>.png.
 """
 
 from __future__ import annotations
@@ -22,17 +25,18 @@ EXAMPLE = ROOT / "example-ledger" / "ledger.beancount"
 SHOTS = ROOT / "build" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 PAGES = {
-    "BackflushInventory": ["#bf-inventory"],
-    "BackflushVariances": ["#bf-variances", "#bf-variance-chart rect"],
-    "BackflushStandards": ["#bf-standards", "#bf-history"],
-    "BackflushHealth": ["#bf-health"],
+    "BackflushInventory": ["#bf-inventory", "#bf-inventory-chart svg rect", "#bf-products"],
+    "BackflushVariances": ["#bf-variances", "#bf-variance-chart svg rect", "#bf-by-item"],
+    "BackflushStandards": ["#bf-standards", "#bf-bom li", "#bf-history"],
+    "BackflushHealth": ["#bf-health", "#bf-counts"],
 }
+SIZES = {"desktop": (1400, 1000), "phone": (390, 844)}
+SCHEMES = ("light", "dark")
 
 pytestmark = pytest.mark.browser
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
 if not os.path.exists(CHROMIUM):
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)",
-                allow_module_level=True)
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
 
 
 def free_port() -> int:
@@ -45,20 +49,24 @@ def free_port() -> int:
 def fava_url():
     port = free_port()
     fava = shutil.which("fava", path=str(Path(sys.executable).parent)) or "fava"
-    process = subprocess.Popen([fava, "--host", "127.0.0.1", "--port", str(port), str(EXAMPLE)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [fava, "--host", "127.0.0.1", "--port", str(port), str(EXAMPLE)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
             try:
                 with urllib.request.urlopen(url + "/", timeout=1) as response:
                     if response.status == 200:
+                        slug = response.url.rstrip("/").split("/")[-2]
                         break
             except OSError:
                 time.sleep(0.2)
         else:
             pytest.fail("fava did not start")
-        yield url
+        yield f"{url}/{slug}"
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -67,26 +75,164 @@ def fava_url():
 @pytest.fixture(scope="module")
 def browser():
     with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--headless",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         yield browser
         browser.close()
 
 
-@pytest.mark.parametrize("page_name", list(PAGES))
-def test_page_in_a_real_browser(fava_url, browser, page_name):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    console_errors: list[str] = []
-    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: console_errors.append(str(e)))
-    with urllib.request.urlopen(fava_url + "/", timeout=5) as response:
-        slug = response.url.rstrip("/").split("/")[-2]
-    page.goto(f"{fava_url}/{slug}/extension/{page_name}/", wait_until="networkidle")
-    for selector in PAGES[page_name]:
-        page.wait_for_selector(selector, timeout=10_000)
-        assert page.locator(selector).count() >= 1, selector
+# Contrast of every red/green figure against the background it is drawn on (WCAG formula).
+CONTRAST_JS = """
+() => {
+  const rgb = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3);
+    }
+    return rgb(getComputedStyle(document.body).backgroundColor).slice(0, 3);
+  };
+  const worst = [];
+  for (const el of document.querySelectorAll('.bf-unfavourable, .bf-favourable')) {
+    if (!el.offsetParent) continue;
+    const a = lum(rgb(getComputedStyle(el).color)), b = lum(background(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    worst.push([ratio, el.className, el.textContent.trim()]);
+  }
+  worst.sort((x, y) => x[0] - y[0]);
+  return worst.slice(0, 3);
+}
+"""
+
+# Elements that stick out of the viewport and are not inside a scrolling wrapper.
+OVERFLOW_JS = """
+() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  const selector = 'article .bf table, article .bf ol.tree-table, article .bf p, ' +
+    'article .bf h3, article svelte-component';
+  for (const el of document.querySelectorAll(selector)) {
+    if (!el.offsetParent || el.closest('.bf-scroll')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.right > width + 1) out.push([el.tagName, el.id || el.className, Math.round(r.right)]);
+  }
+  const scrolling = [];
+  for (const el of document.querySelectorAll('article .bf-scroll')) {
+    const r = el.getBoundingClientRect();
+    if (r.right > width + 1) out.push(['wrapper', el.firstElementChild.id, Math.round(r.right)]);
+    if (el.scrollWidth > el.clientWidth + 1) scrolling.push(el.firstElementChild.id);
+  }
+  return {out, scrolling, page: document.documentElement.scrollWidth, width};
+}
+"""
+
+
+def open_page(browser, url: str, size: str, scheme: str):
+    width, height = SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url, wait_until="networkidle")
+    return context, page, errors
+
+
+def screenshot(page, name: str) -> None:
+    """The whole page: Fava scrolls its <article>, so grow the viewport to fit it first."""
+    height = page.evaluate(
+        "Math.max(document.documentElement.scrollHeight,"
+        " document.querySelector('article').scrollHeight + 60)"
+    )
+    width = page.viewport_size["width"]
+    page.set_viewport_size({"width": width, "height": min(int(height), 8000)})
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{page_name}.png"), full_page=True)
-    page.close()
-    assert console_errors == []
+    page.screenshot(path=str(SHOTS / name), full_page=True)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("page_name", list(PAGES))
+def test_page_in_a_real_browser(fava_url, browser, page_name, size, scheme):
+    context, page, errors = open_page(browser, f"{fava_url}/extension/{page_name}/", size, scheme)
+    try:
+        for selector in PAGES[page_name]:
+            page.wait_for_selector(selector, state="attached", timeout=10_000)
+        assert page.locator("svelte-component.error").count() == 0
+        dark = page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+        assert dark == (scheme == "dark")
+        contrast = page.evaluate(CONTRAST_JS)
+        assert all(ratio >= 4.5 for ratio, _, _ in contrast), contrast
+        layout = page.evaluate(OVERFLOW_JS)
+        assert layout["out"] == [], layout
+        assert layout["page"] <= layout["width"] + 1, layout
+        # Only the month x variance matrix may need a sideways scroll (its month column stays).
+        assert set(layout["scrolling"]) <= {"bf-variances"}, layout
+        screenshot(page, f"{page_name}-{size}-{scheme}.png")
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_inventory_table_fits_a_phone_without_scrolling(fava_url, browser):
+    context, page, _ = open_page(
+        browser, f"{fava_url}/extension/BackflushInventory/", "phone", "light"
+    )
+    try:
+        page.wait_for_selector("#bf-inventory")
+        box = page.locator("#bf-inventory").bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 390, box
+    finally:
+        context.close()
+
+
+def test_fava_components_work(fava_url, browser):
+    """Sorting a table, opening the BOM tree, the chart's tooltip, a drill-down link."""
+    context, page, errors = open_page(
+        browser, f"{fava_url}/extension/BackflushInventory/", "desktop", "light"
+    )
+    try:
+        values = "#bf-inventory tbody tr td:nth-child(6)"
+        header = page.locator("#bf-inventory th", has_text="Value")
+        header.click()
+        header.click()  # descending
+        numbers = [
+            float(v or 0)
+            for v in page.locator(values).evaluate_all(
+                "cells => cells.map(c => c.getAttribute('data-sort-value'))"
+            )
+        ]
+        assert numbers == sorted(numbers, reverse=True) and len(numbers) > 3
+        page.locator("#bf-inventory-chart svg .stacks rect").first.hover(force=True)
+        page.wait_for_function("document.body.innerText.includes('Assets:Inventory')")
+
+        page.goto(f"{fava_url}/extension/BackflushStandards/", wait_until="networkidle")
+        row = page.locator("#bf-bom > li").nth(1)
+        assert page.locator("#bf-bom > li:nth-child(2) > ol").is_visible()
+        row.locator("span.has-children").first.click(position={"x": 2, "y": 5})
+        assert "toggled" in (row.get_attribute("class") or "")
+        assert not page.locator("#bf-bom > li:nth-child(2) > ol").is_visible()
+
+        page.goto(f"{fava_url}/extension/BackflushVariances/", wait_until="networkidle")
+        page.locator("#bf-variances tbody a").nth(1).click()
+        page.wait_for_url("**/journal/**")
+        page.wait_for_selector(".journal")
+        assert "filter=" in page.url and "date" in page.url
+        assert page.locator(".journal .transaction").count() >= 1
+    finally:
+        context.close()
+    assert errors == []

@@ -3,8 +3,10 @@
     2026-01-01 custom "fava-extension" "beancount_backflush.fava"
 
 Each class is a thin shim: the figures come from :mod:`beancount_backflush.reports`,
-computed from the plugin's output once per ledger load and time filter (cached), and the
-templates only render them.
+computed from the plugin's output once per ledger load and filter (cached), and the
+templates only render them. Every table of a page is also served as CSV by the page's
+``csv`` endpoint. The shared plumbing lives in :mod:`._base`, imported as a module so that
+Fava, which registers every extension class visible here, sees exactly these four.
 """
 
 from __future__ import annotations
@@ -12,107 +14,81 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from fava.ext import FavaExtensionBase
-from flask import g, request
-
 from .. import reports
-from ..plugin import standards_for
 from ..standards import Standards
+from . import _base
 
 
-class _Backflush(FavaExtensionBase):
-    """Shared plumbing: the standards and a per-load, per-filter cache of reports."""
-
-    _cache: dict[tuple[Any, ...], Any]
-
-    def after_load_file(self) -> None:
-        self._cache = {}
-
-    def _key(self, name: str) -> tuple[Any, ...]:
-        args = request.args if request else {}
-        return (
-            name,
-            id(self.ledger.all_entries),
-            args.get("time"),
-            args.get("filter"),
-            args.get("account"),
-        )
-
-    def _cached(self, name: str, compute: Any) -> Any:
-        cache = getattr(self, "_cache", None)
-        if cache is None:
-            cache = self._cache = {}
-        key = self._key(name)
-        if key not in cache:
-            if len(cache) > 64:
-                cache.clear()
-            cache[key] = compute()
-        return cache[key]
-
-    @property
-    def standards(self) -> Standards | None:
-        return self._cached("standards", lambda: standards_for(self.ledger.options))
-
-    def end_date(self) -> datetime.date | None:
-        filtered = getattr(g, "filtered", None)
-        return filtered.end_date if filtered is not None else None
-
-    def entries(self) -> Any:
-        filtered = getattr(g, "filtered", None)
-        return filtered.entries if filtered is not None else self.ledger.all_entries
-
-    def has_events(self) -> bool:
-        return any("backflush" in getattr(e, "meta", {}) for e in self.entries())
-
-
-class BackflushInventory(_Backflush):
+class BackflushInventory(_base.BackflushPage):
     report_title = "Backflush: Inventory"
+    report_kind = "inventory"
 
-    def report(self) -> reports.InventoryReport | None:
-        standards = self.standards
-        if standards is None:
-            return None
-        return self._cached(
-            "inventory",
-            lambda: reports.inventory_report(
-                self.entries(), self.ledger.options, standards, self.end_date()
-            ),
+    def compute(self, standards: Standards) -> reports.InventoryReport:
+        return reports.inventory_report(
+            self.entries(), self.ledger.options, standards, scope=self.scope()
         )
 
+    def charts(self) -> list[dict[str, Any]]:
+        report = self.report()
+        if report is None or not report.history:
+            return []
+        currency = report.currency
+        bars = [
+            {
+                "date": point.date,
+                "balance": {currency: point.total},
+                "account_balances": {
+                    account: {currency: amount}
+                    for account, amount in point.by_account.items()
+                    if amount
+                },
+                "budgets": {},
+            }
+            for point in report.history
+        ]
+        line = [{"date": date, "balance": {currency: total}} for date, total in report.daily]
+        return [
+            {"type": "bar", "label": "Inventory value at month end", "data": bars},
+            {"type": "balances", "label": "Inventory value, day by day", "data": line},
+        ]
 
-class BackflushVariances(_Backflush):
+
+class BackflushVariances(_base.BackflushPage):
     report_title = "Backflush: Variances"
+    report_kind = "variances"
 
-    def report(self) -> reports.VarianceReport | None:
-        standards = self.standards
-        if standards is None:
-            return None
-        return self._cached(
-            "variances",
-            lambda: reports.variance_report(self.entries(), self.ledger.options, standards),
+    def compute(self, standards: Standards) -> reports.VarianceReport:
+        return reports.variance_report(
+            self.entries(), self.ledger.options, standards, scope=self.scope()
         )
 
+    def charts(self) -> list[dict[str, Any]]:
+        report = self.report()
+        return [] if report is None or not report.months else report.chart()
 
-class BackflushStandards(_Backflush):
+
+class BackflushStandards(_base.BackflushPage):
     report_title = "Backflush: Standards"
+    report_kind = "standards"
 
-    def report(self) -> reports.StandardsReport | None:
-        standards = self.standards
-        if standards is None:
-            return None
-        date = self.end_date() or max(
-            (e.date for e in self.ledger.all_entries[-1:]), default=datetime.date.today()
+    def standards_date(self) -> datetime.date:
+        end = self.end_date()
+        if end is not None:
+            return end
+        last = next(
+            (e.date for e in reversed(self.ledger.all_entries) if hasattr(e, "postings")), None
         )
-        return self._cached("standards-report", lambda: reports.standards_report(standards, date))
+        return last or datetime.date.today()
+
+    def compute(self, standards: Standards) -> reports.StandardsReport:
+        return reports.standards_report(standards, self.standards_date(), scope=self.scope())
 
 
-class BackflushHealth(_Backflush):
+class BackflushHealth(_base.BackflushPage):
     report_title = "Backflush: Health"
+    report_kind = "health"
 
-    def report(self) -> reports.HealthReport | None:
-        standards = self.standards
-        if standards is None:
-            return None
-        return self._cached(
-            "health", lambda: reports.health_report(self.entries(), self.ledger.options, standards)
+    def compute(self, standards: Standards) -> reports.HealthReport:
+        return reports.health_report(
+            self.entries(), self.ledger.options, standards, scope=self.scope()
         )
