@@ -121,7 +121,7 @@ class Book:
         self.clearing = accounts["materials_clearing"]
         self.variances = standards.variance_accounts
         self.negative_stock = standards.negative_stock
-        self.links = bool(getattr(standards, "links", False))
+        self.links = standards.links
 
         self.stock: dict[str, dict[str, Decimal]] = {}  # item -> account -> units
         self.counters: dict[str, dict[str, Decimal]] = {
