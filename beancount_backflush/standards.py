@@ -172,6 +172,7 @@ class Standards:
     materials: dict[str, Material]
     products: dict[str, Product]
     lines: dict[str, int] = field(default_factory=dict)  # key path -> line, for errors
+    links: bool = False  # a ^bf-... link per directive on what it generated (opt-in)
     base_date: datetime.date = datetime.date(1970, 1, 1)
     _rollups: dict[tuple[str, int], Rollup | None] = field(default_factory=dict, repr=False)
     _change_dates: list[datetime.date] = field(default_factory=list, repr=False)
@@ -432,6 +433,7 @@ TOP_KEYS = (
     "negative_stock",
     "warn_uninventoried",
     "auto_open",
+    "links",
     "precision",
     "materials",
     "products",
@@ -491,6 +493,10 @@ def parse_standards(
     if not isinstance(auto_open, bool):
         reader.error(line("auto_open"), "auto_open expects true or false")
         auto_open = False
+    links = top.get("links", False)
+    if not isinstance(links, bool):
+        reader.error(line("links"), "links expects true or false")
+        links = False
     precision = top.get("precision", Decimal(2))
     if (
         not isinstance(precision, Decimal)
@@ -519,6 +525,7 @@ def parse_standards(
         negative_stock=negative_stock,
         warn_uninventoried=warn or Decimal("0.05"),
         auto_open=auto_open,
+        links=links,
         precision=int(precision),
         materials=materials,
         products=products,

@@ -36,7 +36,8 @@ def test_links_are_opt_in_and_unique_to_the_ledger_file(ledger):
 
 def test_a_negative_count_says_zero_is_allowed(ledger):
     book = ledger(bike_standards(), STOCKED + '2026-01-06 custom "backflush" "count" -1 STEEL\n')
-    assert '"count" expects zero or a positive quantity, got -1 STEEL' in errors_at(book, '"count" -1')
+    (message,) = errors_at(book, '"count" -1')
+    assert '"count" expects zero or a positive quantity, got -1 STEEL' in message
 
 
 def test_huge_numbers_on_a_directive_are_refused_with_the_limit(ledger):
