@@ -2,8 +2,8 @@
 
 bean-backflush rollup standards.yaml [--date 2026-03-01]
 bean-backflush expand ledger.beancount > expanded.beancount
-bean-backflush report inventory ledger.beancount
-bean-backflush report variances ledger.beancount
+bean-backflush report inventory|variances|standards|health ledger.beancount [--date D]
+    [--format text|csv|json]
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ PRINTED_OPTIONS = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bean-backflush", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     rollup = commands.add_parser(
         "rollup", help="each product's standard cost, by component and conversion pool"
@@ -70,9 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "expand", help="print the ledger after the plugin, as Beancount text, plugin line removed"
     )
     expand.add_argument("ledger")
-    report = commands.add_parser("report", help="inventory or variance report")
-    report.add_argument("name", choices=("inventory", "variances"))
-    report.add_argument("ledger")
+    _add_report_parser(commands)
     toolcli.register(commands)  # diff-standards, compare-policies, explain, init, check
     args = parser.parse_args(argv)
     if getattr(args, "tool", None) is not None:
@@ -81,7 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_rollup(args.standards, args.date or datetime.date.today(), sys.stdout)
     if args.command == "expand":
         return cmd_expand(args.ledger, sys.stdout)
-    return cmd_report(args.name, args.ledger, sys.stdout)
+    return cmd_report(
+        args.name, args.ledger, sys.stdout, date=args.date, fmt=args.format, table=args.table
+    )
 
 
 def _print_errors(errors: list[Any]) -> None:
@@ -208,22 +209,116 @@ def _regenerated_on_load(entry: data.Directive) -> bool:
 # -- report ------------------------------------------------------------------------------------
 
 
-def cmd_report(name: str, path: str, out: TextIO) -> int:
+REPORTS = ("inventory", "variances", "standards", "health")
+REPORT_EXAMPLE = """examples:
+  bean-backflush report inventory example-ledger/ledger.beancount
+  bean-backflush report variances example-ledger/ledger.beancount --date 2026-02-28
+  bean-backflush report health example-ledger/ledger.beancount --format json
+  bean-backflush report variances example-ledger/ledger.beancount --format csv --table shares
+
+tables (for --table): inventory: inventory, history, products, product-months, comparison;
+variances: matrix, shares, comparison, by-item; standards: products, bom, materials,
+history; health: months, counts."""
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("beancount_backflush")
+    except Exception:  # not installed: running from a source tree
+        return "unknown"
+
+
+def _add_report_parser(commands: Any) -> None:
+    report = commands.add_parser(
+        "report",
+        help="a report in the terminal: inventory, variances, standards or health",
+        description=(
+            "Print one of the reports of the Fava pages for a ledger loaded with the plugin: "
+            "inventory (stock at standard, days on hand, units made and sold, margin), "
+            "variances (by month, share of their standard base, by item), standards "
+            "(rolled-up costs, bills of materials, history) or health (indicators of whether "
+            "backflush costing still fits). Figures run from the first transaction to --date."
+        ),
+        epilog=REPORT_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument("name", choices=REPORTS, help="which report")
+    report.add_argument("ledger", help="the Beancount ledger with the backflush plugin line")
+    report.add_argument(
+        "--date",
+        type=datetime.date.fromisoformat,
+        help="as of this date, YYYY-MM-DD (default: the last transaction)",
+    )
+    report.add_argument(
+        "--format",
+        choices=("text", "csv", "json"),
+        default="text",
+        help="text for people (default), csv for a spreadsheet (one table), json for programs",
+    )
+    report.add_argument(
+        "--table", help="the table to print (csv: default the report's first; text: all)"
+    )
+
+
+def cmd_report(
+    name: str,
+    path: str,
+    out: TextIO,
+    *,
+    date: datetime.date | None = None,
+    fmt: str = "text",
+    table: str | None = None,
+) -> int:
+    if not os.path.isfile(path):
+        sys.stderr.write(f"bean-backflush: {path}: no such ledger file\n")
+        return 2
     entries, errors, options_map = loader.load_file(path)
     _print_errors(errors)
     standards = standards_for(options_map)
     if standards is None:
-        sys.stderr.write(f"{path}: no usable backflush standards file\n")
+        sys.stderr.write(
+            f'bean-backflush: {path}: no usable standards (the plugin "beancount_backflush" '
+            '"standards.yaml" line is missing, or its standards file has errors, shown above)\n'
+        )
         return 1
+    scope = reports.Scope(end=date)
+    report: Any
     if name == "inventory":
-        out.write(
-            reports.render_inventory_text(reports.inventory_report(entries, options_map, standards))
-        )
+        report = reports.inventory_report(entries, options_map, standards, scope=scope)
+    elif name == "variances":
+        report = reports.variance_report(entries, options_map, standards, scope=scope)
+    elif name == "health":
+        report = reports.health_report(entries, options_map, standards, scope=scope)
     else:
-        out.write(
-            reports.render_variances_text(reports.variance_report(entries, options_map, standards))
-        )
+        last = max((e.date for e in entries if isinstance(e, data.Transaction)), default=None)
+        report = reports.standards_report(standards, date or last or datetime.date.today())
+    tables = reports.tables_of(report)
+    if table is not None and table not in {t.name for t in tables}:
+        names = ", ".join(t.name for t in tables)
+        sys.stderr.write(f"bean-backflush: no table {table!r} in the {name} report ({names})\n")
+        return 2
+    if fmt == "json":
+        import simplejson  # Fava's dependency: writes Decimals exactly
+
+        out.write(simplejson.dumps(reports.report_json(report), indent=2, default=str) + "\n")
+    elif fmt == "csv":
+        chosen = next(t for t in tables if table is None or t.name == table)
+        out.write(reports.render_csv(chosen))
+    elif table is not None:
+        out.write(reports.render_table_text(next(t for t in tables if t.name == table)))
+    else:
+        out.write(RENDERERS[name](report))
     return 1 if errors else 0
+
+
+RENDERERS: dict[str, Any] = {
+    "inventory": reports.render_inventory_text,
+    "variances": reports.render_variances_text,
+    "standards": reports.render_standards_text,
+    "health": reports.render_health_text,
+}
 
 
 if __name__ == "__main__":

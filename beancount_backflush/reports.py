@@ -1332,7 +1332,9 @@ class Table:
     title: str
     columns: list[str]
     rows: list[list[Any]]
-    numeric: frozenset[int] = frozenset()  # indexes of right-aligned columns
+    numeric: frozenset[int] = frozenset()  # indexes of right-aligned columns (money unless...)
+    quantities: frozenset[int] = frozenset()  # ...units, or
+    shares: frozenset[int] = frozenset()  # ...fractions (0.05: printed 5.0 % in a terminal)
 
 
 def _num(columns: list[str], first: int) -> frozenset[int]:
@@ -1371,7 +1373,15 @@ def inventory_tables(report: InventoryReport) -> list[Table]:
         [p.date, *(p.by_account.get(a, ZERO) for a in report.accounts), p.total]
         for p in report.history
     ]
-    flow_columns = ["Product", "Made", "Sold", "Revenue", "COGS at standard", "Margin", "Margin %"]
+    flow_columns = [
+        "Product",
+        "Made",
+        "Sold",
+        "Revenue",
+        "COGS at standard",
+        "Margin",
+        "Margin share",
+    ]
     products = [
         [f.item, f.made, f.sold, f.revenue, f.cogs, f.margin, f.margin_share]
         for f in report.products
@@ -1389,7 +1399,14 @@ def inventory_tables(report: InventoryReport) -> list[Table]:
     ]
     compare = [[c.title, c.month, c.previous, c.change, c.year_to_date] for c in report.comparison]
     return [
-        Table("inventory", "Inventory at standard cost", columns, rows, frozenset({2, 4, 5, 7})),
+        Table(
+            "inventory",
+            "Inventory at standard cost",
+            columns,
+            rows,
+            frozenset({2, 4, 5, 7}),
+            frozenset({2, 7}),
+        ),
         Table(
             "history",
             "Inventory value at month end",
@@ -1403,6 +1420,8 @@ def inventory_tables(report: InventoryReport) -> list[Table]:
             flow_columns,
             products,
             _num(flow_columns, 1),
+            frozenset({1, 2}),
+            frozenset({6}),
         ),
         Table(
             "product-months",
@@ -1410,6 +1429,8 @@ def inventory_tables(report: InventoryReport) -> list[Table]:
             ["Month", *flow_columns],
             monthly,
             _num(["Month", *flow_columns], 2),
+            frozenset({2, 3}),
+            frozenset({7}),
         ),
         Table(
             "comparison",
@@ -1483,6 +1504,7 @@ def variance_tables(report: VarianceReport) -> list[Table]:
             share_columns,
             shares,
             frozenset({1, 3, 4}),
+            shares=frozenset({4}),
         ),
         Table(
             "comparison",
@@ -1490,6 +1512,7 @@ def variance_tables(report: VarianceReport) -> list[Table]:
             compare_columns,
             compare,
             _num(compare_columns, 1),
+            shares=frozenset({5}),
         ),
         Table(
             "by-item", "Variances by item", ["Variance", "Item", "Amount"], by_item, frozenset({2})
@@ -1547,6 +1570,7 @@ def standards_tables(report: StandardsReport) -> list[Table]:
             ["Product", "Level", "Path", "Item", "Kind", "Quantity", "Unit cost", "Extended"],
             bom,
             frozenset({1, 5, 6, 7}),
+            frozenset({1, 5}),
         ),
         Table(
             "materials",
@@ -1588,12 +1612,21 @@ def health_tables(report: HealthReport) -> list[Table]:
     ]
     counts = [[c.item, c.quantity, c.last_count, c.days, c.status] for c in report.counts]
     return [
-        Table("months", "Health by month", columns, rows, _num(columns, 1)),
+        Table(
+            "months",
+            "Health by month",
+            columns,
+            rows,
+            _num(columns, 1),
+            frozenset({3}),
+            frozenset({5}),
+        ),
         Table(
             "counts",
             "Physical counts",
             ["Item", "On hand", "Last count", "Days since count or first receipt", "Status"],
             counts,
+            frozenset({1, 3}),
             frozenset({1, 3}),
         ),
     ]
@@ -1681,14 +1714,20 @@ def _table(headers: list[str], rows: list[list[str]], numeric: Collection[int] =
     return "\n".join([line(headers), "  ".join("-" * w for w in widths), *map(line, rows)])
 
 
-def render_table_text(table: Table, money_columns: Collection[int] | None = None) -> str:
-    money = table.numeric if money_columns is None else money_columns
-    rows = [[_fmt(v, i in money) for i, v in enumerate(row)] for row in table.rows]
+def render_table_text(table: Table) -> str:
+    def cell(index: int, value: Any) -> str:
+        if index in table.shares and isinstance(value, Decimal):
+            return _percent(value)
+        return _fmt(value, index in table.numeric and index not in table.quantities)
+
+    rows = [[cell(i, v) for i, v in enumerate(row)] for row in table.rows]
     return f"{table.title}\n\n" + _table(table.columns, rows, table.numeric) + "\n"
 
 
 def _percent(value: Decimal | None) -> str:
-    return "" if value is None else f"{value * 100:.1f} %"
+    if value is None or value == 0:
+        return ""
+    return f"{value * 100:.1f} %" if abs(value) >= Decimal("0.001") else f"{value * 100:.2f} %"
 
 
 def render_inventory_text(report: InventoryReport) -> str:
@@ -1728,7 +1767,7 @@ def render_inventory_text(report: InventoryReport) -> str:
     else:
         out.append("Days on hand: no COGS at standard in the period.")
     if report.products:
-        out += ["", render_table_text(inventory_tables(report)[2], {3, 4, 5})]
+        out += ["", render_table_text(inventory_tables(report)[2])]
     out += report.notes
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -1747,11 +1786,14 @@ def render_variances_text(report: VarianceReport) -> str:
         "Share of standard base:",
     ]
     for column in report.columns:
-        if column.base_title:
-            out.append(
-                f"  {column.title}: {_percent(report.share(column.key)) or 'n/a'} of "
-                f"{column.base_title} ({_fmt_money(report.bases.get(column.key)) or '0.00'})"
-            )
+        if not column.base_title:
+            continue
+        base = _fmt_money(report.bases.get(column.key)) or "none"
+        share = _percent(report.share(column.key))
+        if share:
+            out.append(f"  {column.title}: {share} of {column.base_title} ({base})")
+        elif report.arisen.get(column.key):
+            out.append(f"  {column.title}: no {column.base_title} to compare with")
     out += report.notes
     return "\n".join(out) + "\n"
 
@@ -1818,6 +1860,7 @@ def render_health_text(report: HealthReport) -> str:
     if report.counts:
         out += ["", "Physical counts:"]
         for c in report.counts:
-            out.append(f"  {c.item}: {c.status} (last count {c.last_count or 'never'})")
+            counted = f" (last count {c.last_count})" if c.last_count else ""
+            out.append(f"  {c.item}: {c.status}{counted}")
     out += report.notes
     return "\n".join(out) + "\n"
