@@ -19,16 +19,13 @@ import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from beancount.core import account as account_lib
 from beancount.core import data
 from beancount.core.amount import Amount
 
 from .errors import BackflushError, did_you_mean
-
-if TYPE_CHECKING:
-    from .book import Book
 
 # What a value slot takes.
 QTY_ITEM = "QTY ITEM"
@@ -69,7 +66,7 @@ class EventType:
     example: str
     items: str | None  # MATERIAL, PRODUCT, ANY_ITEM, or None (no item)
     phase: int
-    handler: Callable[[Book, Event], None]
+    handler: Callable[[Any, Event], None]  # (book.Book, Event): book.py imports this module
     zero_quantity: bool = False  # a count of nothing on hand is a real count
 
     @property
