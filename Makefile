@@ -30,7 +30,7 @@ check-example: venv
 	BEANCOUNT_DISABLE_LOAD_CACHE=1 $(BIN)/bean-check $(LEDGER)
 
 test: venv check-example lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -rs  # -rs: say why a test is skipped
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .hypothesis

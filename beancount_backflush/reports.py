@@ -48,7 +48,12 @@ VARIANCE_TITLES = {
     "scrap": "Scrap",
     "revaluation": "Revaluation",
     "rounding": "Rounding",
+    "spending": "Spending",
+    "efficiency": "Efficiency",
+    "volume": "Production volume",
 }
+# Always shown; other kinds (the conversion split of Release 2) only once they are posted to.
+CORE_KINDS = frozenset({"purchase_price", "usage", "shrinkage", "scrap", "revaluation", "rounding"})
 ITEM_SPECIFIC = frozenset({"purchase_price", "usage", "shrinkage", "scrap", "revaluation"})
 BASE_TITLES = {
     "purchase_price": "purchases at standard",
@@ -739,7 +744,7 @@ def variance_columns(standards: Standards) -> list[Column]:
     columns = [
         Column(
             kind,
-            VARIANCE_TITLES[kind],
+            VARIANCE_TITLES.get(kind) or words(kind),
             (standards.variance_accounts[kind],),
             kind in ITEM_SPECIFIC,
             standards.variance_accounts[kind],
@@ -849,6 +854,7 @@ def variance_report(
     opening: dict[str, Decimal] = defaultdict(Decimal)
     balances: dict[str, Decimal] = defaultdict(Decimal)
     by_item: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    seen: set[str] = set()
     cogs = ZERO
     for txn in txns:
         event = event_of(txn.meta)
@@ -876,6 +882,7 @@ def variance_report(
             key = column_of(posting.account)
             if key is None:
                 continue
+            seen.add(key)
             balances[key] += amount
             if before:
                 opening[key] += amount
@@ -896,6 +903,9 @@ def variance_report(
                 by_item[key][item] += amount
     in_months = set(period.months())
     months = sorted(m for m in all_months if m in in_months)
+    all_columns = [
+        c for c in all_columns if c.key in CORE_KINDS or c.key.startswith("pool:") or c.key in seen
+    ]
     columns = all_columns
     notes = scope_notes("variances", scope)
     if scope.account is not None:

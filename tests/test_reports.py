@@ -452,3 +452,26 @@ def test_tables_csv_json_and_text(ledger):
     assert "2026-01" in text and "Balance" in text and "2.9 % of purchases at standard" in text
     text = reports.render_inventory_text(inventory)
     assert "STEEL" in text and "Total" in text
+
+
+def test_variance_kinds_beyond_the_six_appear_once_posted_to(ledger):
+    book, standards = load(ledger)
+    spending = standards.variance_accounts.get("spending")
+    if spending is None:
+        pytest.skip("these standards have no spending variance account")
+    report = reports.variance_report(book.entries, book.options, standards)
+    assert "spending" not in {c.key for c in report.columns}
+    postings = [_cash(spending, "5.00"), _cash("Assets:Bank", "-5.00")]
+    txn = data.Transaction(
+        {"filename": "x", "lineno": 1},
+        Date(2026, 2, 12),
+        "*",
+        None,
+        "spend",
+        frozenset(),
+        frozenset(),
+        postings,
+    )
+    report = reports.variance_report([*book.entries, txn], book.options, standards)
+    column = next(c for c in report.columns if c.key == "spending")
+    assert column.title == "Spending" and report.arisen["spending"] == D("5.00")
