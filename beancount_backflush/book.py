@@ -42,6 +42,8 @@ COMPLETED = "completed"
 RETURNABLE = "returnable"
 UNSOLD = "unsold"
 CLEARING = "clearing"  # [completion, sale]: units bought into clearing and not yet used
+ALLOCATED = "allocated"  # per pool: conversion allocated at standard, exact, cumulative
+TALLIES = frozenset({CLEARING, ALLOCATED})  # running figures, not limits on what may move
 
 Group = tuple[str, str]  # ("pool", name) or ("variance", kind): what a closable amount is
 
@@ -106,6 +108,12 @@ class Txn:
         """Standard cost of ``qty`` units relieved to COGS (negative for a return)."""
         self.relieved.append((rollup, qty))
 
+    def allocate(self, pool: str, exact: Decimal) -> None:
+        """Conversion allocated at standard (negative to reverse): a credit to the pool's
+        ``allocated`` account, and the standard the period's output allowed."""
+        self.cash(self.book.standards.pools[pool].allocated, -exact)
+        self.count(ALLOCATED, pool, exact)
+
 
 class Book:
     def __init__(self, standards: Standards):
@@ -129,6 +137,7 @@ class Book:
             RETURNABLE: {},
             UNSOLD: {},
             CLEARING: {},
+            ALLOCATED: {},
         }
         self._cum: dict[str, tuple[Decimal, Decimal]] = {}  # account -> (exact, posted)
         self._costs: dict[int, Cost] = {}
@@ -146,6 +155,8 @@ class Book:
         self.capitalised: dict[tuple[Group, str], Decimal] = {}
         self.clearing_balance = ZERO
         self.period_clearing_used = ZERO
+        self.period_activity: dict[str, Decimal] = {}  # pool -> actual driver units
+        self.allocated_at_close: dict[str, Decimal] = {}  # pool -> ALLOCATED at last close
         self.since: datetime.date | None = None
         self.last_close: datetime.date | None = None
         self.next_month_end: datetime.date | None = None
@@ -238,7 +249,7 @@ class Book:
                     + " (set negative_stock: allow in the standards file to permit)"
                 )
         for counter, item, delta, strict in txn.counts:
-            if delta >= 0 or counter == CLEARING or not (strict or self.negative_stock == "error"):
+            if delta >= 0 or counter in TALLIES or not (strict or self.negative_stock == "error"):
                 continue
             available = self.counter(counter, item)
             if available + delta >= 0:
@@ -301,13 +312,15 @@ class Book:
             return self._groups[account]
         except KeyError:
             pass
-        group: Group | None = None
+        group: Group | None = self._split_groups().get(account)
         std = self.standards
 
         def under(parent: str) -> bool:
             return account == parent or account.startswith(parent + ":")
 
         for pool in std.pools.values():
+            if group is not None:
+                break
             if under(pool.allocated) or under(pool.incurred):
                 group = ("pool", pool.name)
                 break
@@ -318,6 +331,18 @@ class Book:
                     break
         self._groups[account] = group
         return group
+
+    def _split_groups(self) -> dict[str, Group]:
+        """A driver pool's variance sub-accounts: spending and efficiency belong to the
+        pool; production volume is a group of its own (always a period cost)."""
+        groups: dict[str, Group] = {}
+        for pool in self.standards.pools.values():
+            if pool.driver is None:
+                continue
+            for kind in ("spending", "efficiency", "volume"):
+                name = self.variances[kind] + ":" + pool.title
+                groups[name] = ("volume", pool.name) if kind == "volume" else ("pool", pool.name)
+        return groups
 
     def note(self, account: str, number: Decimal) -> None:
         """One money posting in the standards currency (the user's or the plugin's)."""

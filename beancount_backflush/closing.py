@@ -46,7 +46,7 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from . import contract
+from . import contract, conversion
 from .book import CLEARING, Book, Group, Rejected
 from .errors import BackflushError, BackflushWarning
 from .events import Event
@@ -103,6 +103,7 @@ def close_event(book: Book, event: Event) -> None:
 
 
 def close(book: Book, date: datetime.date, source: dict[str, Any], event: Event | None) -> None:
+    conversion.split(book, date, source, event)
     txn = book.txn()
     reclassed = ZERO
     if book.variant.purchases_to_clearing:

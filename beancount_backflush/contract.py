@@ -18,6 +18,7 @@ Metadata keys on a generated transaction:
 ``backflush_disposed``       ``close``: net amount disposed (Decimal)
 ``backflush_uninventoried``  ``close`` under a two-trigger variant (Decimal)
 ``backflush_source``         revaluation / scheduled close: ``standards.yaml:LINE``
+``backflush_pool``           ``activity``: the conversion pool (with ``backflush_quantity``)
 ===========================  ===============================================================
 """
 
@@ -50,6 +51,7 @@ META_COGS = "backflush_cogs"
 META_DISPOSED = "backflush_disposed"
 META_UNINVENTORIED = "backflush_uninventoried"
 META_SOURCE = "backflush_source"
+META_POOL = "backflush_pool"
 
 RESERVED_META = frozenset(
     {
@@ -62,6 +64,7 @@ RESERVED_META = frozenset(
         META_DISPOSED,
         META_UNINVENTORIED,
         META_SOURCE,
+        META_POOL,
     }
 )
 
@@ -74,10 +77,12 @@ COUNT = "count"
 UNBUILD = "unbuild"
 RETURN = "return"
 CLOSE = "close"
+ACTIVITY = "activity"
 # ... and what the plugin generates on its own.
 REVALUE = "revalue"
 REPRICE = "reprice"
-GENERATED_ONLY = frozenset({REVALUE, REPRICE})
+SPLIT = "conversion-variances"  # a close's split of driver pools (conversion.py)
+GENERATED_ONLY = frozenset({REVALUE, REPRICE, SPLIT})
 
 ITEM_EVENTS = frozenset({PURCHASE, PRODUCE, SELL, SCRAP, COUNT, UNBUILD, RETURN})
 

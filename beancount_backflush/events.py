@@ -31,6 +31,8 @@ from .errors import BackflushError, did_you_mean
 QTY_ITEM = "QTY ITEM"
 MONEY = "TOTAL CCY"
 ACCOUNT = "ACCOUNT"
+NAME = "NAME"  # a quoted name, e.g. a conversion pool: "labor"
+NUMBER = "QTY"  # a plain number
 
 # When in the day an event runs: in file order, or after the day's other events.
 IN_ORDER = 0
@@ -133,16 +135,18 @@ def bind(
     if position < len(args):
         return None, _expects(entry, spec)
 
-    quantity, item = Decimal(0), ""
+    quantity, item, shown = Decimal(0), "", None
     amount = bound.get(QTY_ITEM)
     if amount is not None:
-        quantity, item = amount.number, amount.currency
-        if quantity < 0 or (quantity == 0 and not spec.zero_quantity):
-            wanted = "zero or a positive" if spec.zero_quantity else "a positive"
-            return None, _error(entry, f'"{kind}" expects {wanted} quantity, got {amount}')
-        problem = _too_big(quantity)
+        quantity, item, shown = amount.number, amount.currency, amount
+    if NAME in bound:
+        item = bound[NAME]
+    if NUMBER in bound:
+        quantity = shown = bound[NUMBER]
+    if shown is not None:
+        problem = _bad_quantity(spec, quantity)
         if problem:
-            return None, _error(entry, f'"{kind}" quantity {amount}: {problem}')
+            return None, _error(entry, f'"{kind}" {problem}, got {shown}')
     total = None
     money = bound.get(MONEY)
     if money is not None:
@@ -155,9 +159,20 @@ def bind(
     return Event(spec, entry, quantity, item, total, bound.get(ACCOUNT)), None
 
 
+def _bad_quantity(spec: EventType, quantity: Decimal) -> str | None:
+    if quantity < 0 or (quantity == 0 and not spec.zero_quantity):
+        return f"expects {'zero or a positive' if spec.zero_quantity else 'a positive'} quantity"
+    problem = _too_big(quantity)
+    return f"quantity: {problem}" if problem else None
+
+
 def _fits(what: str, value: object) -> bool:
     if what == ACCOUNT:
         return isinstance(value, str) and account_lib.is_valid(value)
+    if what == NAME:
+        return isinstance(value, str) and not account_lib.is_valid(value)
+    if what == NUMBER:
+        return isinstance(value, Decimal)
     return isinstance(value, Amount) and value.number is not None
 
 

@@ -7,7 +7,7 @@ order within the day, error reporting and all-or-nothing application come from t
 
 from __future__ import annotations
 
-from . import closing, counting, production, receiving, selling
+from . import closing, conversion, counting, production, receiving, selling
 from . import contract as c
 from .events import (
     ACCOUNT,
@@ -17,6 +17,8 @@ from .events import (
     IN_ORDER,
     MATERIAL,
     MONEY,
+    NAME,
+    NUMBER,
     PRODUCT,
     QTY_ITEM,
     EventType,
@@ -76,6 +78,15 @@ EVENT_TYPES: dict[str, EventType] = {
             ANY_ITEM,
             IN_ORDER,
             selling.customer_return,
+        ),
+        EventType(
+            c.ACTIVITY,
+            ((NAME, True), (NUMBER, True)),
+            '"activity" "labor" 130',
+            None,
+            IN_ORDER,
+            conversion.activity,
+            zero_quantity=True,
         ),
         EventType(
             c.CLOSE,

@@ -86,7 +86,6 @@ def _complete(book: Book, event: Event, sign: Decimal) -> None:
     if from_clearing:
         txn.cash(book.clearing, -sign * from_clearing)
         txn.cleared += sign * from_clearing
-    pools = book.standards.pools
     for pool, rate in rollup.own_conversion.items():
-        txn.cash(pools[pool].allocated, -sign * qty * rate)
+        txn.allocate(pool, sign * qty * rate)
     book.emit_event(txn, event, f"Backflush {event.kind} {qty} {product}")

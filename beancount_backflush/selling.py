@@ -44,9 +44,8 @@ def _sale(book: Book, event: Event, sign: Decimal) -> None:
     if book.variant.sale_explodes_bom and rollup.is_product:
         for material, per in rollup.materials.items():
             txn.lot(book.rip, material, -sign * tidy(per * qty), book.rollup(material, event.date))
-        pools = book.standards.pools
         for pool, rate in rollup.conversion.items():
-            txn.cash(pools[pool].allocated, -sign * qty * rate)
+            txn.allocate(pool, sign * qty * rate)
         # Completed and unsold units: a sale takes what was recorded as completed (units
         # sold without a completion simply had none); a return puts them back.
         unsold = book.counter(UNSOLD, item)

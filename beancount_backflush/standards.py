@@ -5,16 +5,25 @@
 time (``cost``, ``bom``, ``conversion``) are :class:`Dated` and looked up by date; product
 standard costs are rolled up through stocked and phantom subassemblies once per standard
 version (cached), never per event.
+
+The loader is safe against hostile and careless files: it reads regular files only, of at
+most :data:`MAX_FILE_BYTES`, never echoes the content of a file that is not a standards
+file, bounds every number (:data:`MAX_COST`, :data:`MAX_QUANTITY`, :data:`MAX_ROLLED`,
+:data:`MAX_DECIMALS`) and the BOM depth (:data:`MAX_BOM_DEPTH`), walks BOMs without
+recursion, and caches the result of an unchanged file (a fresh :class:`Standards` each call).
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from typing import Any, Generic, TypeVar
 
 from beancount.core import account as account_lib
@@ -30,7 +39,17 @@ TRIGGER_VARIANTS: dict[frozenset[str], str] = {
     frozenset({"purchase", "sale"}): "purchase-sale",
     frozenset({"completion", "sale"}): "completion-sale",
 }
-VARIANCE_KINDS = ("purchase_price", "usage", "shrinkage", "scrap", "revaluation", "rounding")
+VARIANCE_KINDS = (
+    "purchase_price",
+    "usage",
+    "shrinkage",
+    "scrap",
+    "revaluation",
+    "rounding",
+    "spending",
+    "efficiency",
+    "volume",
+)
 DEFAULT_ACCOUNTS = {
     "raw_in_process": "Assets:Inventory:RawInProcess",
     "finished_goods": "Assets:Inventory:FinishedGoods",
@@ -47,6 +66,9 @@ DEFAULT_VARIANCE_ACCOUNTS = {
     "scrap": "Expenses:Variances:Scrap",
     "revaluation": "Expenses:Variances:Revaluation",
     "rounding": "Expenses:Variances:Rounding",
+    "spending": "Expenses:Variances:Spending",
+    "efficiency": "Expenses:Variances:Efficiency",
+    "volume": "Expenses:Variances:Volume",
 }
 # The inventory accounts each trigger variant posts to must be named in the file.
 REQUIRED_ACCOUNTS = {
@@ -55,6 +77,25 @@ REQUIRED_ACCOUNTS = {
     "completion-sale": ("finished_goods", "materials_clearing", "cogs"),
 }
 ITEM_RE = re.compile(r"^[A-Z][A-Z0-9'._-]{0,22}[A-Z0-9]$|^[A-Z]$")
+# Beancount's keywords: never commodities (its grammar reads them as a boolean or nothing).
+RESERVED_NAMES = frozenset({"TRUE", "FALSE", "NULL"})
+
+# -- limits ---------------------------------------------------------------------------------
+# The engine computes in a 34-digit Decimal context. A cost or rate below 1e10 with at most
+# 12 decimals has at most 22 digits, a BOM quantity below 1e6 with at most 6 decimals at most
+# 12: one level's quantity x cost (34 digits) is exact. Deeper levels are rolled up in the
+# same context; rolled-up costs below 1e12 keep at least 22 decimals there, far below the
+# ledger's precision (at most 8 decimals).
+MAX_COST = Decimal("1e10")  # a material cost, a conversion rate, any other number
+MAX_QUANTITY = Decimal("1e6")  # a BOM quantity per unit of the product
+MAX_ROLLED = Decimal("1e12")  # a product's rolled-up cost, and exploded quantity, per unit
+MAX_DECIMALS = 12  # decimals of a cost, a rate or another number (trailing zeros aside)
+MAX_QUANTITY_DECIMALS = 6  # decimals of a BOM quantity
+MAX_BOM_DEPTH = 100  # levels of products in products
+MAX_FILE_BYTES = 5_000_000  # the standards file (a real one is a few kilobytes)
+MAX_ERRORS = 100  # errors listed; the rest are counted in one last error
+MAX_HINT_CHOICES = 2_000  # "did you mean" is skipped beyond this many names
+ROLLUP_CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN)
 
 
 def tidy(number: Decimal) -> Decimal:
@@ -102,10 +143,24 @@ def plain(value: T, line: int) -> Dated[T]:
 
 @dataclass(frozen=True)
 class Pool:
+    """A conversion cost pool. With a ``driver`` and a standard ``rate``, products give
+    driver units per unit and allocation is units x rate; with a ``budget`` (fixed cost
+    per month) it is a fixed pool (spending and production-volume variances)."""
+
     name: str
     incurred: str
     allocated: str
     line: int
+    driver: str | None = None
+    rate: Decimal | None = None
+    budget: Decimal | None = None
+
+    @property
+    def title(self) -> str:
+        """The pool's name as an account component (``variable_overhead`` ->
+        ``VariableOverhead``), for its variance sub-accounts."""
+        title = "".join(p[:1].upper() + p[1:] for p in re.split(r"[^A-Za-z0-9]+", self.name) if p)
+        return title if title[:1].isalpha() else f"Pool{title}"
 
 
 @dataclass(frozen=True)
@@ -215,7 +270,8 @@ class Standards:
             return self._rollups[key]
         except KeyError:
             pass
-        result = self._compute_rollup(item, date)
+        with localcontext(ROLLUP_CONTEXT):
+            result = self._compute_rollup(item, date)
         self._rollups[key] = result
         return result
 
@@ -247,7 +303,11 @@ class Standards:
             product.conversion.dates[conv_index] or self.base_date,
         )
         direct: dict[str, Decimal] = {}
-        own_conversion = dict(product.conversion.values[conv_index])
+        own_conversion = {
+            # A driver pool's rate on a product is driver units per unit: money = units x rate.
+            pool: qty * self.pools[pool].rate if self.pools[pool].rate is not None else qty  # type: ignore[operator]
+            for pool, qty in product.conversion.values[conv_index].items()
+        }
         materials: dict[str, Decimal] = {}
         conversion: dict[str, Decimal] = dict(own_conversion)
         material_cost = ZERO
@@ -301,9 +361,44 @@ class _Reader:
         self.path = path
         self.errors: list[StandardsError] = []
         self.lines: dict[str, int] = {}
+        self.unlisted = 0  # errors beyond MAX_ERRORS
+        self.unlisted_line = 1
+
+    @property
+    def full(self) -> bool:
+        """Whether no more errors are listed (costly hints are then skipped)."""
+        return len(self.errors) >= MAX_ERRORS
 
     def error(self, line: int, message: str) -> None:
+        if self.full:
+            if not self.unlisted:
+                self.unlisted_line = line
+            self.unlisted += 1
+            return
         self.errors.append(StandardsError(source(self.path, line), message, None))
+
+    def finish(self) -> list[StandardsError]:
+        """The errors, with one last error counting those not listed."""
+        if not self.unlisted:
+            return self.errors
+        return [
+            *self.errors,
+            StandardsError(
+                source(self.path, self.unlisted_line),
+                f"{self.unlisted} more problem(s) in the standards file are not listed "
+                f"(only the first {MAX_ERRORS} are); fix these first",
+                None,
+            ),
+        ]
+
+    def hint(self, value: object, choices: Iterable[str], otherwise: str) -> str:
+        """did_you_mean, skipped when no error is listed any more or the names are many."""
+        if self.full or len(str(value)) > 100:
+            return otherwise
+        names = sorted(choices) if isinstance(choices, (set, frozenset)) else list(choices)
+        if len(names) > MAX_HINT_CHOICES:
+            return otherwise
+        return did_you_mean(value, names, otherwise)
 
     def mapping(self, value: Any, line: int, what: str) -> yamlio.Map | None:
         if isinstance(value, yamlio.Map):
@@ -315,22 +410,53 @@ class _Reader:
         allowed = list(allowed)
         for key in node:
             if key not in allowed:
-                suggestion = did_you_mean(key, allowed, f"; expected one of {', '.join(allowed)}")
-                self.error(node.key_lines[key], f"unknown key {key!r} in {what}{suggestion}")
+                text = _short(node.text_of(key))
+                suggestion = self.hint(text, allowed, f"; expected one of {', '.join(allowed)}")
+                self.error(node.key_lines[key], f"unknown key {text!r} in {what}{suggestion}")
 
     def remember(self, node: yamlio.Map, prefix: str) -> None:
         for key, line in node.key_lines.items():
             self.lines[f"{prefix}{key}"] = line
 
     def number(
-        self, value: Any, line: int, what: str, positive: bool = True, allow_zero: bool = False
+        self,
+        value: Any,
+        line: int,
+        what: str,
+        positive: bool = True,
+        allow_zero: bool = False,
+        limit: Decimal = MAX_COST,
+        decimals: int = MAX_DECIMALS,
+        kind: str = "costs and conversion rates",
     ) -> Decimal | None:
+        """A number within ``limit`` and ``decimals``; -0 is read as 0."""
         if isinstance(value, bool) or not isinstance(value, Decimal):
-            self.error(line, f"{what} expects a number, got {_describe(value)}")
+            quoted = isinstance(value, str) and _looks_like_number(value)
+            self.error(
+                line,
+                f"{what} expects a number, got {_describe(value)}"
+                + (" (a number in quotes is text: remove the quotes)" if quoted else ""),
+            )
             return None
+        if value == 0:
+            value = value.copy_abs()  # -0 and -0.00 are zero, never a negative zero
         if positive and (value < 0 or (value == 0 and not allow_zero)):
-            kind = "zero or positive" if allow_zero else "positive"
-            self.error(line, f"{what} expects a {kind} number, got {value}")
+            sign = "zero or positive" if allow_zero else "positive"
+            self.error(line, f"{what} expects a {sign} number, got {value}")
+            return None
+        if value.copy_abs() >= limit:  # copy_abs: no context, no Overflow for 1e999999999
+            self.error(
+                line,
+                f"{what} is {value}, too large: {kind} must be below {_limit(limit)}",
+            )
+            return None
+        places = _decimal_places(value)
+        if places > decimals:
+            self.error(
+                line,
+                f"{what} has {places} decimal places ({_short(str(value))}): "
+                f"at most {decimals} are allowed for {kind}",
+            )
             return None
         return value
 
@@ -345,25 +471,41 @@ class _Reader:
         otherwise: str,
         allow_zero: bool = False,
         itself: str | None = None,
+        limit: Decimal = MAX_COST,
+        decimals: int = MAX_DECIMALS,
+        limit_kind: str = "costs and conversion rates",
+        limits: Mapping[str, tuple[Decimal, int, str]] | None = None,
     ) -> Mapping[str, Decimal] | None:
-        """A map of known names to numbers (a BOM, conversion rates); None if any is bad."""
+        """A map of known names to numbers (a BOM, conversion rates); None if any is bad.
+
+        ``limits`` gives some names their own (limit, decimals, kind)."""
         node = self.mapping(value, line, what)
         if node is None:
             return None
         result: dict[str, Decimal] = {}
         for key, number in node.items():
             key_line = node.key_lines[key]
+            text = _short(node.text_of(key))
             if key == itself:
                 self.error(key_line, f"BOM cycle: {key} -> {key}")
                 continue
-            if key not in known:
+            if key not in known or not isinstance(key, str):
                 self.error(
                     key_line,
-                    f"{what}: unknown {kind} {key!r}" + did_you_mean(key, sorted(known), otherwise),
+                    f"{what}: unknown {kind} {text!r}" + self.hint(text, known, otherwise),
                 )
                 continue
+            own_limit, own_decimals, own_kind = (limits or {}).get(
+                key, (limit, decimals, limit_kind)
+            )
             read = self.number(
-                number, key_line, f"{what} {number_label} {key}", allow_zero=allow_zero
+                number,
+                key_line,
+                f"{what} {number_label} {key}",
+                allow_zero=allow_zero,
+                limit=own_limit,
+                decimals=own_decimals,
+                kind=own_kind,
             )
             if read is not None:
                 result[key] = read
@@ -410,6 +552,33 @@ class _Reader:
         return None if item is None else plain(item, line)
 
 
+_NUMBERISH = re.compile(r"^\s*[-+]?(?:[0-9][0-9_,]*)?(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?\s*$")
+
+
+def _looks_like_number(text: str) -> bool:
+    return bool(text.strip()) and len(text) < 100 and bool(_NUMBERISH.match(text))
+
+
+def _decimal_places(value: Decimal) -> int:
+    """Decimal places of a finite number, trailing zeros aside (2.500 has 1)."""
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    end = len(digits)
+    while end > 1 and digits[end - 1] == 0:
+        end -= 1
+        exponent += 1
+    return max(0, -exponent) if any(digits) else 0
+
+
+def _limit(limit: Decimal) -> str:
+    """1e10 for Decimal('1e10')."""
+    return f"1e{limit.adjusted()}"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, yamlio.Map):
         return "a mapping"
@@ -420,8 +589,12 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, Decimal):
-        return f"the number {value}"
-    return f"{type(value).__name__} {value!r}"
+        return f"the number {_short(str(value))}"
+    if isinstance(value, str):
+        return f"the text {_short(value)!r}"
+    if isinstance(value, datetime.date):
+        return f"the date {value}"
+    return f"{type(value).__name__} {_short(repr(value))}"
 
 
 TOP_KEYS = (
@@ -440,17 +613,131 @@ TOP_KEYS = (
 )
 
 
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a pipe (FIFO)"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+# Results of unchanged files: (path, realpath, device, inode, mtime_ns, size) -> result.
+_CACHE: dict[tuple[Any, ...], tuple[Standards | None, list[StandardsError]]] = {}
+_CACHE_SIZE = 16
+
+
+class _Unreadable(Exception):
+    """The standards path cannot be read as a standards file (a reason, never content)."""
+
+
+def _check_regular(info: os.stat_result) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _FILE_KINDS if test(info.st_mode)), "not a file")
+        raise _Unreadable(f"not a regular file ({kind})")
+    if info.st_size > MAX_FILE_BYTES:
+        raise _Unreadable(
+            f"it is larger than {MAX_FILE_BYTES // 1_000_000} MB "
+            "(a standards file is a few kilobytes)"
+        )
+
+
+def _read_bytes(path: str) -> tuple[bytes, os.stat_result]:
+    """The file's bytes, if it is a regular file of at most MAX_FILE_BYTES.
+
+    Checked before opening (a FIFO or a device would block or never end) and again on the
+    open file (O_NONBLOCK: a file swapped for a FIFO in between cannot block the open).
+    """
+    _check_regular(os.stat(path))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+        _check_regular(info)
+        chunks = []
+        size = 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_FILE_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > MAX_FILE_BYTES:
+        raise _Unreadable(f"it is larger than {MAX_FILE_BYTES // 1_000_000} MB")
+    return b"".join(chunks), info
+
+
+def _cache_key(path: str, info: os.stat_result) -> tuple[Any, ...]:
+    return (
+        path,
+        os.path.realpath(path),
+        info.st_dev,
+        info.st_ino,
+        info.st_mtime_ns,
+        info.st_size,
+    )
+
+
+def _fresh(
+    result: tuple[Standards | None, list[StandardsError]],
+) -> tuple[Standards | None, list[StandardsError]]:
+    """A copy callers may change (base_date, the roll-up cache) without touching the cache."""
+    standards, errors = result
+    if standards is None:
+        return None, list(errors)
+    copy = dataclasses.replace(
+        standards,
+        triggers=frozenset(standards.triggers),
+        accounts=dict(standards.accounts),
+        variance_accounts=dict(standards.variance_accounts),
+        pools=dict(standards.pools),
+        materials=dict(standards.materials),
+        products=dict(standards.products),
+        lines=dict(standards.lines),
+        base_date=Standards.base_date,
+        _rollups={},
+    )
+    return copy, list(errors)
+
+
 def load_standards(path: str) -> tuple[Standards | None, list[StandardsError]]:
-    """Read and validate a standards file. Returns (None, errors) if it cannot be used."""
+    """Read and validate a standards file. Returns (None, errors) if it cannot be used.
+
+    Never raises. Each call returns a fresh :class:`Standards`; an unchanged file (same
+    path, inode, modification time and size) is not read again.
+    """
     reader = _Reader(path)
     try:
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        reader.error(1, f"cannot read the standards file {path!r}: {exc}")
+        info = os.stat(path)
+        _check_regular(info)
+        key = _cache_key(path, info)
+        cached = _CACHE.get(key)
+        if cached is not None:
+            return _fresh(cached)
+        data, info = _read_bytes(path)
+        key = _cache_key(path, info)
+    except (OSError, ValueError, _Unreadable) as exc:
+        reason = exc if isinstance(exc, _Unreadable) else _os_reason(exc)
+        reader.error(1, f"cannot read the standards file {path!r}: {reason}")
         return None, reader.errors
+    result = _parse_bytes(data, path, reader)
+    while len(_CACHE) >= _CACHE_SIZE:
+        del _CACHE[next(iter(_CACHE))]
+    _CACHE[key] = result
+    return _fresh(result)
+
+
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"[Errno {exc.errno}] {exc.strerror}"
+    return type(exc).__name__
+
+
+def _parse_bytes(
+    data: bytes, path: str, reader: _Reader
+) -> tuple[Standards | None, list[StandardsError]]:
     try:
-        tree = yamlio.load(text)
+        tree = yamlio.load(yamlio.decode(data))
     except yamlio.YamlProblem as problem:
         reader.error(problem.line, f"standards file: {problem.message}")
         return None, reader.errors
@@ -461,9 +748,28 @@ def parse_standards(
     tree: Any, path: str, reader: _Reader | None = None
 ) -> tuple[Standards | None, list[StandardsError]]:
     reader = reader or _Reader(path)
-    top = reader.mapping(tree, 1, "the standards file")
-    if top is None:
-        return None, reader.errors
+    standards = _parse(tree, reader)
+    errors = reader.finish()
+    return (None, errors) if errors else (standards, [])
+
+
+def _parse(tree: Any, reader: _Reader) -> Standards | None:
+    if not isinstance(tree, yamlio.Map):
+        # Never quote the file: it may be any file (../../etc/passwd).
+        reader.error(
+            1,
+            "not a standards file: expected a YAML mapping of settings such as "
+            f"materials: and products:, found {_kind(tree)}",
+        )
+        return None
+    top = tree
+    if top and not any(key in TOP_KEYS for key in top):
+        reader.error(
+            1,
+            "not a standards file: none of its keys is a standards setting "
+            f"({', '.join(TOP_KEYS)})",
+        )
+        return None
     reader.keys(top, TOP_KEYS, "the standards file")
     reader.remember(top, "")
 
@@ -488,6 +794,7 @@ def parse_standards(
         line("warn_uninventoried"),
         "warn_uninventoried",
         allow_zero=True,
+        kind="numbers",
     )
     auto_open = top.get("auto_open", False)
     if not isinstance(auto_open, bool):
@@ -500,21 +807,25 @@ def parse_standards(
     precision = top.get("precision", Decimal(2))
     if (
         not isinstance(precision, Decimal)
-        or precision != precision.to_integral_value()
         or not 0 <= precision <= 8
+        or precision != precision.to_integral_value()
     ):
         reader.error(line("precision"), "precision expects a whole number of decimals 0-8")
         precision = Decimal(2)
 
-    materials = _read_materials(reader, top.get("materials"), line("materials"))
-    products = _read_products(reader, top.get("products"), line("products"), materials, pools)
-    if not materials and not products:
+    materials, material_names = _read_materials(
+        reader, top.get("materials"), line("materials"), currency
+    )
+    products = _read_products(
+        reader, top.get("products"), line("products"), material_names, pools, currency
+    )
+    if not materials and not products and not material_names:
         reader.error(top.line, "the standards file defines no materials and no products")
-    if any(e for e in reader.errors):
+    if reader.errors:
         # Structural problems: the standards cannot be trusted for any posting.
-        return None, reader.errors
+        return None
     standards = Standards(
-        path=path,
+        path=reader.path,
         currency=currency,
         triggers=triggers,
         variant=variant,
@@ -523,7 +834,7 @@ def parse_standards(
         pools=pools,
         close=close,
         negative_stock=negative_stock,
-        warn_uninventoried=warn or Decimal("0.05"),
+        warn_uninventoried=Decimal("0.05") if warn is None else warn,
         auto_open=auto_open,
         links=links,
         precision=int(precision),
@@ -531,10 +842,27 @@ def parse_standards(
         products=products,
         lines=reader.lines,
     )
-    _check_cycles(reader, standards)
+    order = _check_graph(reader, standards)
+    if order is None or reader.errors:
+        return None
+    _check_magnitudes(reader, standards, order)
     if reader.errors:
-        return None, reader.errors
-    return standards, []
+        return None
+    _check_start_dates(reader, standards, order)
+    if reader.errors:
+        return None
+    return standards
+
+
+def _kind(tree: Any) -> str:
+    """What the file holds, in words that quote none of it."""
+    if isinstance(tree, yamlio.Seq):
+        return "a list"
+    if tree is None:
+        return "nothing (an empty file)"
+    if isinstance(tree, str):
+        return "plain text"
+    return "a single value"
 
 
 def _read_choice(reader: _Reader, top: yamlio.Map, key: str, choices: tuple[str, ...]) -> str:
@@ -618,7 +946,11 @@ def _read_pools(reader: _Reader, node: Any, line: int) -> dict[str, Pool]:
             continue
         if reader.mapping(spec, pool_line, f"conversion pool {name!r}") is None:
             continue
-        reader.keys(spec, ("incurred", "allocated"), f"conversion pool {name!r}")
+        reader.keys(
+            spec,
+            ("incurred", "allocated", "driver", "rate", "budget"),
+            f"conversion pool {name!r}",
+        )
         reader.remember(spec, f"conversion/{name}/")
         incurred = reader.account(
             spec.get("incurred"),
@@ -631,9 +963,48 @@ def _read_pools(reader: _Reader, node: Any, line: int) -> dict[str, Pool]:
             spec.key_lines.get("allocated", pool_line),
             f"conversion pool {name!r} allocated",
         )
+        driver, rate, budget = _read_driver(reader, spec, name, pool_line)
         if incurred and allocated:
-            pools[name] = Pool(name, incurred, allocated, pool_line)
+            pools[name] = Pool(name, incurred, allocated, pool_line, driver, rate, budget)
     return pools
+
+
+def _read_driver(
+    reader: _Reader, spec: yamlio.Map, name: str, pool_line: int
+) -> tuple[str | None, Decimal | None, Decimal | None]:
+    """A pool's cost driver, standard rate per driver unit and monthly budget, if any."""
+    driver = spec.get("driver")
+    if driver is not None and (not isinstance(driver, str) or not driver.strip()):
+        reader.error(
+            spec.key_lines.get("driver", pool_line),
+            f"conversion pool {name!r} driver expects the name of a unit (e.g. hours)",
+        )
+        driver = None
+    rate = budget = None
+    if "rate" in spec:
+        rate = reader.number(spec["rate"], spec.key_lines["rate"], f"conversion pool {name!r} rate")
+    if "budget" in spec:
+        budget = reader.number(
+            spec["budget"],
+            spec.key_lines["budget"],
+            f"conversion pool {name!r} budget",
+            allow_zero=True,
+        )
+    if (driver is None) != (rate is None) and ("driver" in spec or "rate" in spec):
+        reader.error(
+            pool_line,
+            f"conversion pool {name!r} expects both a driver and a rate "
+            "(e.g. {driver: hours, rate: 24.00}), or neither",
+        )
+        return None, None, None
+    if budget is not None and driver is None:
+        reader.error(
+            spec.key_lines["budget"],
+            f"conversion pool {name!r} budget needs a driver and a rate: a fixed pool "
+            "allocates budget / denominator level per driver unit",
+        )
+        budget = None
+    return driver, rate, budget
 
 
 def _read_close(reader: _Reader, node: Any, line: int, pools: dict[str, Pool]) -> CloseConfig:
@@ -665,7 +1036,7 @@ def _read_close(reader: _Reader, node: Any, line: int, pools: dict[str, Pool]) -
             if kind not in VARIANCE_KINDS:
                 reader.error(
                     var_line,
-                    f"close.variances: unknown variance {kind!r}"
+                    f"close.variances: unknown variance {_short(repr(kind))}"
                     + did_you_mean(
                         kind, VARIANCE_KINDS, f"; expected some of {', '.join(VARIANCE_KINDS)}"
                     ),
@@ -685,31 +1056,54 @@ def _read_unit(reader: _Reader, spec: yamlio.Map, what: str) -> str | None:
     return unit
 
 
-def _check_item_name(reader: _Reader, name: Any, line: int, what: str) -> bool:
-    if not isinstance(name, str) or not ITEM_RE.match(name):
+def _check_item_name(
+    reader: _Reader, node: yamlio.Map, name: Any, what: str, currency: str
+) -> bool:
+    line = node.key_lines[name]
+    text = node.text_of(name)  # as written: NULL, ~ or FALSE, never None or False
+    if not isinstance(name, str) or not ITEM_RE.match(name) or name in RESERVED_NAMES:
         reader.error(
             line,
-            f"{what} name {name!r} is not a valid Beancount commodity "
-            "(capitals, digits and ' . _ -, starting with a capital)",
+            f"{what} name {_short(text)!r} is not a valid Beancount commodity "
+            "(capitals, digits and ' . _ -, starting with a capital; "
+            "TRUE, FALSE and NULL are reserved)",
+        )
+        return False
+    if name == currency:
+        reader.error(
+            line,
+            f"{what} {name} has the name of the standards currency {currency}: "
+            "an item code must differ from the currency",
         )
         return False
     return True
 
 
-def _read_materials(reader: _Reader, node: Any, line: int) -> dict[str, Material]:
+def _read_materials(
+    reader: _Reader, node: Any, line: int, currency: str
+) -> tuple[dict[str, Material], set[str]]:
+    """The materials, and every valid name declared (even if its spec is wrong)."""
     materials: dict[str, Material] = {}
+    declared: set[str] = set()
     if node is None or reader.mapping(node, line, "materials") is None:
-        return materials
+        return materials, declared
     reader.remember(node, "materials/")
     for name, spec in node.items():
         item_line = node.key_lines[name]
-        if not _check_item_name(reader, name, item_line, "material"):
+        if not _check_item_name(reader, node, name, "material", currency):
             continue
+        declared.add(name)  # known to BOMs: a wrong spec is one error, not two
         if isinstance(spec, Decimal):  # shorthand: `BOLT: 0.05`
             spec_map = yamlio.Map(cost=spec)
             spec_map.line, spec_map.key_lines = item_line, {"cost": item_line}
             spec = spec_map
-        if reader.mapping(spec, item_line, f"material {name}") is None:
+        if not isinstance(spec, yamlio.Map):
+            quoted = isinstance(spec, str) and _looks_like_number(spec)
+            reader.error(
+                item_line,
+                f"material {name} expects a mapping like {{cost: 2.50}}, got {_describe(spec)}"
+                + (" (a number in quotes is text: remove the quotes)" if quoted else ""),
+            )
             continue
         reader.keys(spec, ("cost", "unit"), f"material {name}")
         reader.remember(spec, f"materials/{name}/")
@@ -724,32 +1118,58 @@ def _read_materials(reader: _Reader, node: Any, line: int) -> dict[str, Material
         )
         if cost is not None:
             materials[name] = Material(name, cost, _read_unit(reader, spec, name), item_line)
-    return materials
+    return materials, declared
 
 
 def _read_products(
-    reader: _Reader, node: Any, line: int, materials: dict[str, Material], pools: dict[str, Pool]
+    reader: _Reader,
+    node: Any,
+    line: int,
+    material_names: set[str],
+    pools: dict[str, Pool],
+    currency: str,
 ) -> dict[str, Product]:
     products: dict[str, Product] = {}
     if node is None or reader.mapping(node, line, "products") is None:
         return products
     reader.remember(node, "products/")
-    names = set(node) | set(materials)
+    names = {name for name in node if isinstance(name, str)} | material_names
+    # A driver pool's rate on a product is driver units per unit: a quantity, not money.
+    rate_limits = {
+        pool: (MAX_QUANTITY, MAX_QUANTITY_DECIMALS, "driver units per unit")
+        for pool, spec in pools.items()
+        if spec.rate is not None
+    }
     for name, spec in node.items():
         item_line = node.key_lines[name]
-        if not _check_item_name(reader, name, item_line, "product"):
+        if not _check_item_name(reader, node, name, "product", currency):
             continue
-        if name in materials:
+        if name in material_names:
             reader.error(item_line, f"{name} is both a material and a product")
             continue
-        if reader.mapping(spec, item_line, f"product {name}") is None:
+        if not isinstance(spec, yamlio.Map):
+            reader.error(
+                item_line,
+                f"product {name} expects a mapping like {{bom: {{STEEL: 2}}}}, "
+                f"got {_describe(spec)}",
+            )
             continue
         reader.keys(spec, ("bom", "conversion", "phantom", "unit"), f"product {name}")
         reader.remember(spec, f"products/{name}/")
 
+        empty = yamlio.Map()
+        empty.line, empty.key_lines = item_line, {}
+
         def read_bom(
-            value: Any, ln: int, what: str, name: str = name
+            value: Any, ln: int, what: str, name: str = name, empty: yamlio.Map = empty
         ) -> Mapping[str, Decimal] | None:
+            if value is not empty and isinstance(value, yamlio.Map) and not value:
+                reader.error(
+                    ln,
+                    f"{what} is empty: list what one unit is made from (e.g. {{STEEL: 2}}), "
+                    "or leave bom out for a product made by conversion alone",
+                )
+                return None
             return reader.quantities(
                 value,
                 ln,
@@ -759,6 +1179,9 @@ def _read_products(
                 "quantity of",
                 " (define it under materials or products)",
                 itself=name,
+                limit=MAX_QUANTITY,
+                decimals=MAX_QUANTITY_DECIMALS,
+                limit_kind="BOM quantities",
             )
 
         def read_rates(value: Any, ln: int, what: str) -> Mapping[str, Decimal] | None:
@@ -771,10 +1194,9 @@ def _read_products(
                 "rate for",
                 " (define it under the top-level conversion: key)",
                 allow_zero=True,
+                limits=rate_limits,
             )
 
-        empty = yamlio.Map()
-        empty.line, empty.key_lines = item_line, {}
         if "bom" not in spec and "conversion" not in spec:
             reader.error(
                 item_line,
@@ -793,6 +1215,17 @@ def _read_products(
             f"product {name} conversion",
             read_rates,
         )
+        if (
+            "bom" not in spec
+            and conversion is not None
+            and any(not rates for rates in conversion.values)
+        ):
+            reader.error(
+                spec.key_lines["conversion"],
+                f"product {name} is made from nothing: it has no bom and no conversion rate "
+                "(e.g. bom: {STEEL: 2} or conversion: {labor: 3.00})",
+            )
+            continue
         phantom = spec.get("phantom", False)
         if not isinstance(phantom, bool):
             reader.error(spec.key_lines["phantom"], f"product {name} phantom expects true or false")
@@ -804,30 +1237,208 @@ def _read_products(
     return products
 
 
-def _check_cycles(reader: _Reader, standards: Standards) -> None:
-    """A BOM cycle (in any version) is an error naming the cycle, at the first product."""
+# -- the BOM graph: cycles, depth, magnitudes, start dates (all without recursion) -----------
+
+
+def _chain(names: list[str], limit: int = 8) -> str:
+    """'A -> B -> C', or its first and last names around '...' when long."""
+    if len(names) <= limit:
+        return " -> ".join(names)
+    half = limit // 2
+    return " -> ".join([*names[:half], "...", *names[-half:]]) + f" ({len(names) - 1} steps)"
+
+
+def _check_graph(reader: _Reader, standards: Standards) -> list[str] | None:
+    """BOM cycles (in any version) and BOMs deeper than MAX_BOM_DEPTH, as located errors.
+
+    Returns the products with components before parents, or None after an error. An
+    iterative depth-first walk: a BOM thousands of levels deep is no recursion.
+    """
+    products = standards.products
     graph = {
-        name: sorted({c for bom in p.bom.values for c in bom if c in standards.products})
-        for name, p in standards.products.items()
+        name: sorted({c for bom in p.bom.values for c in bom if c in products})
+        for name, p in products.items()
     }
-    state: dict[str, int] = {}  # 1 visiting, 2 done
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    position: dict[str, int] = {}  # index on the current path
     reported: set[frozenset[str]] = set()
-
-    def visit(node: str, path: list[str]) -> None:
-        state[node] = 1
-        path.append(node)
-        for child in graph[node]:
-            if state.get(child) == 1:
-                cycle = path[path.index(child) :] + [child]
-                key = frozenset(cycle)
-                if key not in reported:
-                    reported.add(key)
-                    reader.error(standards.products[child].line, "BOM cycle: " + " -> ".join(cycle))
+    order: list[str] = []
+    cyclic = False
+    for root in graph:
+        if root in state:
+            continue
+        path = [root]
+        state[root], position[root] = 1, 0
+        children = [iter(graph[root])]
+        while children:
+            child = next(children[-1], None)
+            if child is None:
+                children.pop()
+                done = path.pop()
+                state[done] = 2
+                order.append(done)
+            elif state.get(child) == 1:
+                cyclic = True
+                if not reader.full:
+                    cycle = path[position[child] :] + [child]
+                    key = frozenset(cycle)
+                    if key not in reported:
+                        reported.add(key)
+                        reader.error(products[child].line, "BOM cycle: " + _chain(cycle))
             elif child not in state:
-                visit(child, path)
-        path.pop()
-        state[node] = 2
+                state[child], position[child] = 1, len(path)
+                path.append(child)
+                children.append(iter(graph[child]))
+    if cyclic:
+        return None
 
-    for name in graph:
-        if name not in state:
-            visit(name, [])
+    depth: dict[str, int] = {}
+    deepest: dict[str, str | None] = {}
+    for name in order:
+        below = max(graph[name], key=lambda c: depth[c], default=None)
+        depth[name] = 1 + (depth[below] if below is not None else 0)
+        deepest[name] = below
+        if depth[name] == MAX_BOM_DEPTH + 1:
+            names = [name]
+            while (nxt := deepest[names[-1]]) is not None:
+                names.append(nxt)
+            reader.error(
+                products[name].line,
+                f"product {name}'s BOM nests products {depth[name]} levels deep "
+                f"({_chain(names, 6)}): at most {MAX_BOM_DEPTH} levels are allowed",
+            )
+    return None if reader.errors else order
+
+
+def _check_magnitudes(reader: _Reader, standards: Standards, order: list[str]) -> None:
+    """A product whose rolled-up cost or exploded quantity per unit can reach MAX_ROLLED.
+
+    An upper bound over all versions, in components-first order; reported at the lowest
+    product that goes over (its parents are not reported again).
+    """
+    cost: dict[str, Decimal] = {}
+    units: dict[str, Decimal] = {}
+    over: set[str] = set()
+    for name, material in standards.materials.items():
+        cost[name] = max(material.cost.values)
+        units[name] = Decimal(1)
+    with localcontext(ROLLUP_CONTEXT):
+        for name in order:
+            product = standards.products[name]
+            if any(c in over for bom in product.bom.values for c in bom):
+                over.add(name)
+                continue
+            conversion = max(
+                (
+                    sum(
+                        (
+                            qty * rate
+                            for pool, qty in rates.items()
+                            for rate in [standards.pools[pool].rate or Decimal(1)]
+                        ),
+                        ZERO,
+                    )
+                    for rates in product.conversion.values
+                ),
+                default=ZERO,
+            )
+            material_cost = max(
+                (sum((q * cost[c] for c, q in bom.items()), ZERO) for bom in product.bom.values),
+                default=ZERO,
+            )
+            exploded = max(
+                (sum((q * units[c] for c, q in bom.items()), ZERO) for bom in product.bom.values),
+                default=ZERO,
+            )
+            cost[name], units[name] = material_cost + conversion, exploded
+            if cost[name] >= MAX_ROLLED or exploded >= MAX_ROLLED:
+                over.add(name)
+                what = "cost" if cost[name] >= MAX_ROLLED else "quantity of components"
+                reader.error(
+                    product.line,
+                    f"product {name}: its standard {what} rolled up through its BOM can reach "
+                    f"{max(cost[name], exploded):.3E} per unit; it must stay below "
+                    f"{_limit(MAX_ROLLED)}",
+                )
+
+
+def _check_start_dates(reader: _Reader, standards: Standards, order: list[str]) -> None:
+    """A BOM version in force from D naming a component whose standard starts after D.
+
+    An undated BOM (in force "from the start") is not an error: the product's standard
+    starts with its components'. A dated one would leave the product with no standard from
+    D until the component's start (and revaluation would silently skip it).
+    """
+    start: dict[str, datetime.date | None] = {
+        name: material.cost.dates[0] for name, material in standards.materials.items()
+    }
+
+    def latest(*dates: datetime.date | None) -> datetime.date | None:
+        known = [d for d in dates if d is not None]
+        return max(known) if known else None
+
+    for name in order:
+        product = standards.products[name]
+        bom = product.bom
+        for date, version, line in zip(bom.dates, bom.values, bom.lines, strict=True):
+            if date is None:
+                continue
+            for component in version:
+                begins = start[component]
+                if begins is not None and begins > date:
+                    reader.error(
+                        line,
+                        f"BOM of {name} from {date} names {component}, whose standard "
+                        f"starts {begins}",
+                    )
+        if bom.dates[0] is None:
+            start[name] = latest(
+                product.conversion.dates[0], *(start[c] for c in bom.values[0])
+            )
+        else:
+            start[name] = latest(bom.dates[0], product.conversion.dates[0])
+
+
+# -- the ledger's root accounts -------------------------------------------------------------
+
+_ROOT_OPTIONS = (
+    ("name_assets", "Assets"),
+    ("name_liabilities", "Liabilities"),
+    ("name_equity", "Equity"),
+    ("name_income", "Income"),
+    ("name_expenses", "Expenses"),
+)
+
+
+def check_account_roots(
+    standards: Standards, options_map: Mapping[str, Any]
+) -> list[StandardsError]:
+    """Accounts the standards file names that are under none of the ledger's root accounts.
+
+    Beancount rejects such an account (``Foo:COGS``); each error is at the line naming it.
+    Defaults the file does not name are not checked.
+    """
+    roots = [str(options_map.get(option) or default) for option, default in _ROOT_OPTIONS]
+    named: list[tuple[str, tuple[str, ...], str]] = []
+    for key, account in standards.accounts.items():
+        named.append((account, ("accounts", key), f"accounts.{key}"))
+    for key, account in standards.variance_accounts.items():
+        named.append((account, ("accounts", "variances", key), f"accounts.variances.{key}"))
+    for pool in standards.pools.values():
+        named.append((pool.incurred, ("conversion", pool.name, "incurred"), f"{pool.name}"))
+        named.append((pool.allocated, ("conversion", pool.name, "allocated"), f"{pool.name}"))
+    errors = []
+    for account, keys, what in named:
+        if "/".join(keys) not in standards.lines:
+            continue  # a default, or an allocated account that is the incurred one
+        if account_lib.split(account)[0] not in roots:
+            label = what if keys[0] == "accounts" else f"conversion pool {what!r} {keys[-1]}"
+            errors.append(
+                StandardsError(
+                    source(standards.path, standards.line_of(*keys)),
+                    f"{label}: {account} is not under one of the ledger's root accounts "
+                    f"({', '.join(roots)})",
+                    None,
+                )
+            )
+    return errors
