@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import TYPE_CHECKING, Any
 
-from beancount.core import data
+from beancount.core import data, prices
 from beancount.core.amount import Amount
 from beancount.core.position import Cost
 
@@ -108,6 +108,20 @@ class Txn:
         """Standard cost of ``qty`` units relieved to COGS (negative for a return)."""
         self.relieved.append((rollup, qty))
 
+    def priced(self, account: str, number: Decimal, currency: str, rate: Decimal) -> None:
+        """Money in another currency at a price in the standards currency (``@``)."""
+        self.postings.append(
+            data.Posting(
+                account,
+                Amount(number, currency),
+                None,
+                Amount(rate, self.book.currency),
+                None,
+                None,
+            )
+        )
+        self.residue += number * rate
+
     def allocate(self, pool: str, exact: Decimal) -> None:
         """Conversion allocated at standard (negative to reverse): a credit to the pool's
         ``allocated`` account, and the standard the period's output allowed."""
@@ -145,6 +159,8 @@ class Book:
         self.generated: list[data.Transaction] = []
         self.errors: list[Any] = []
         self.opened: set[str] = set()
+        self.entries: list[Any] = []  # the ledger's entries, for prices (set by the engine)
+        self._price_map: Any = None
 
         # The period since the last close (see closing.py).
         self._groups: dict[str, Group | None] = {}
@@ -187,6 +203,19 @@ class Book:
     def item_line(self, item: str) -> int:
         kind = "materials" if item in self.standards.materials else "products"
         return self.standards.line_of(kind, item)
+
+    def price(self, currency: str, date: datetime.date) -> Decimal:
+        """The ledger's price of ``currency`` in the standards currency on or before
+        ``date`` (Beancount's price map, built once, on first use)."""
+        if self._price_map is None:
+            self._price_map = prices.build_price_map(self.entries)
+        _, rate = prices.get_price(self._price_map, (currency, self.currency), date)
+        if rate is None:
+            raise Rejected(
+                f"no price of {currency} in {self.currency} on or before {date}: add "
+                f'"{date} price {currency} <rate> {self.currency}" to the ledger'
+            )
+        return rate
 
     def cost_of(self, rollup: Rollup) -> Cost:
         key = id(rollup)  # rollups are cached per standard version: identity is the version

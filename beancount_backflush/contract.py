@@ -76,6 +76,7 @@ SCRAP = "scrap"
 COUNT = "count"
 UNBUILD = "unbuild"
 RETURN = "return"
+RETURN_TO_SUPPLIER = "return-to-supplier"
 CLOSE = "close"
 ACTIVITY = "activity"
 # ... and what the plugin generates on its own.
@@ -84,7 +85,9 @@ REPRICE = "reprice"
 SPLIT = "conversion-variances"  # a close's split of driver pools (conversion.py)
 GENERATED_ONLY = frozenset({REVALUE, REPRICE, SPLIT})
 
-ITEM_EVENTS = frozenset({PURCHASE, PRODUCE, SELL, SCRAP, COUNT, UNBUILD, RETURN})
+ITEM_EVENTS = frozenset(
+    {PURCHASE, PRODUCE, SELL, SCRAP, COUNT, UNBUILD, RETURN, RETURN_TO_SUPPLIER}
+)
 
 
 def link_for(meta: Mapping[str, Any]) -> str:

@@ -36,6 +36,7 @@ def run(
     """Expand the backflush directives of ``entries``; returns (entries, errors)."""
     types = EVENT_TYPES if types is None else types
     book = Book(standards)
+    book.entries = entries
     plan = revaluation.revision_plan(standards)
     schedule_limit = _schedule_limit(entries, today)
     kept: list[data.Directive] = []
@@ -190,7 +191,11 @@ def check_item(book: Book, event: Event) -> None:
             f"{item} is a phantom subassembly: it is never stocked, so it cannot "
             f'be used in "{event.kind}" (it is exploded into its parents\' BOMs)'
         )
-    if event.total is not None and event.total.currency != book.currency:
+    if (
+        event.total is not None
+        and event.total.currency != book.currency
+        and not event.type.foreign_total
+    ):
         raise Rejected(
             f'"{event.kind}" total is in {event.total.currency}, but the '
             f"standards are in {book.currency}"

@@ -70,6 +70,7 @@ class EventType:
     phase: int
     handler: Callable[[Any, Event], None]  # (book.Book, Event): book.py imports this module
     zero_quantity: bool = False  # a count of nothing on hand is a real count
+    foreign_total: bool = False  # the total may be in another currency (converted)
 
     @property
     def signature(self) -> str:

@@ -34,6 +34,16 @@ EVENT_TYPES: dict[str, EventType] = {
             MATERIAL,
             IN_ORDER,
             receiving.purchase,
+            foreign_total=True,
+        ),
+        EventType(
+            c.RETURN_TO_SUPPLIER,
+            ((QTY_ITEM, True), (MONEY, True), (ACCOUNT, False)),
+            '"return-to-supplier" 10 STEEL 26.00 USD',
+            MATERIAL,
+            IN_ORDER,
+            receiving.return_to_supplier,
+            foreign_total=True,
         ),
         EventType(
             c.PRODUCE,

@@ -36,7 +36,7 @@ from beancount.core import data
 
 from . import engine
 from .errors import BackflushError, StandardsError, describe_fault, source
-from .standards import Standards, load_standards
+from .standards import Standards, check_account_roots, load_standards
 
 __plugins__ = ("backflush",)
 
@@ -92,6 +92,11 @@ def _backflush(
         # bean-check's cache and Fava's auto-reload then notice edits to the standards.
         includes.append(path)
     standards, errors = load_standards(path)
+    if standards is not None:
+        # Accounts under a root the ledger does not have: Beancount would reject them.
+        roots = check_account_roots(standards, options_map)
+        if roots:
+            standards, errors = None, [*errors, *roots]
     if standards is None:
         if not errors:
             errors = [StandardsError(source(path, 1), "the standards file is unusable", None)]

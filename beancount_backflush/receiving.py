@@ -1,6 +1,7 @@
-"""``purchase``: materials received at standard, the price difference to PPV.
+"""``purchase`` and ``return-to-supplier``: materials in at standard, the price to PPV.
 
     2026-01-05 custom "backflush" "purchase" 100 STEEL 260.00 USD
+    2026-01-12 custom "backflush" "return-to-supplier" 10 STEEL 26.00 USD
 
 Trigger "purchase" (Horngren, Datar & Rajan, *Cost Accounting*, backflush variants 1 and 2:
 "record purchases of raw materials at standard"):
@@ -16,22 +17,40 @@ completion relieves that account at standard.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from .book import CLEARING, Book
 from .events import Event
 
+ONE = Decimal(1)
+
 
 def purchase(book: Book, event: Event) -> None:
+    _receive(book, event, ONE)
+
+
+def return_to_supplier(book: Book, event: Event) -> None:
+    _receive(book, event, -ONE)
+
+
+def _receive(book: Book, event: Event, sign: Decimal) -> None:
     assert event.total is not None
     item, qty = event.item, event.quantity
     rollup = book.rollup(item, event.date)
     payable = event.account or book.standards.accounts["payable"]
-    actual = event.total.number
     txn = book.txn()
+    number, currency = event.total.number, event.total.currency
+    rate = None if currency == book.currency else book.price(currency, event.date)
+    actual = number if rate is None else number * rate
     if book.variant.purchases_to_clearing:
-        txn.exact(book.clearing, actual)
-        txn.count(CLEARING, item, qty)
+        txn.exact(book.clearing, sign * actual)
+        txn.count(CLEARING, item, sign * qty)
     else:
-        txn.lot(book.rip, item, qty, rollup)
-        txn.cash(book.variances["purchase_price"], actual - qty * rollup.total)
-    txn.exact(payable, -actual)
-    book.emit_event(txn, event, f"Backflush purchase {qty} {item}")
+        txn.lot(book.rip, item, sign * qty, rollup)
+        txn.cash(book.variances["purchase_price"], sign * (actual - qty * rollup.total))
+    if rate is None:
+        txn.exact(payable, -sign * number)
+    else:
+        # The payable stays in the currency owed, at the day's price: Beancount balances it.
+        txn.priced(payable, -sign * number, currency, rate)
+    book.emit_event(txn, event, f"Backflush {event.kind} {qty} {item}")

@@ -211,3 +211,73 @@ def test_an_event_that_fails_half_way_leaves_no_trace(ledger, monkeypatch):
     # never been tried (with its 0.006 left behind it would be 0.01).
     assert book.units(RIP, "BOLT") == 1
     assert book.money(PPV) == 0
+
+
+# -- return to supplier, foreign-currency invoices -------------------------------------------
+
+
+def test_return_to_supplier_relieves_rip_at_standard_and_the_difference_is_ppv(ledger):
+    book = ledger(
+        bike_standards(),
+        STOCKED + '2026-01-12 custom "backflush" "return-to-supplier" 10 STEEL 27.00 USD\n',
+    )
+    assert book.errors == []
+    # 10 kg at 2.50 standard (25.00) out of RIP; the supplier credits 27.00, 2.00 more than
+    # standard: a favourable PPV of -2.00 beside the purchases' 8.00.
+    assert book.units(RIP, "STEEL") == 90
+    assert book.money("Liabilities:AccountsPayable") == D("-308.00") + D("27.00")
+    assert book.money(PPV) == D("8.00") - D("2.00")
+
+
+def test_return_to_supplier_cannot_send_back_what_is_not_on_hand(ledger):
+    book = ledger(
+        bike_standards(),
+        STOCKED + '2026-01-12 custom "backflush" "return-to-supplier" 101 STEEL 262.60 USD\n',
+    )
+    assert "not enough stock: 101 STEEL needed, 100 on hand" in book.messages()[0]
+
+
+def test_return_to_supplier_under_completion_sale_credits_clearing(ledger):
+    book = ledger(
+        bike_standards(triggers="[completion, sale]"),
+        STOCKED + '2026-01-12 custom "backflush" "return-to-supplier" 10 STEEL 26.00 USD\n',
+    )
+    assert book.errors == []
+    assert book.money(CLEARING) == D("308.00") - D("26.00")
+
+
+def test_a_foreign_currency_invoice_is_converted_at_the_ledgers_price(ledger):
+    book = ledger(
+        bike_standards(),
+        """
+2026-01-01 price EUR 1.08 USD
+2026-01-04 price EUR 1.10 USD
+2026-01-05 custom "backflush" "purchase" 100 STEEL 250.00 EUR
+2026-01-06 custom "backflush" "return-to-supplier" 10 STEEL 24.00 EUR
+""",
+    )
+    assert book.errors == []
+    # 250.00 EUR at 1.10 (the latest price on or before the date) = 275.00 USD for 250.00
+    # at standard: PPV 25.00. The credit note 24.00 EUR = 26.40 USD for 25.00: PPV -1.40.
+    assert book.money(PPV) == D("25.00") - D("1.40")
+    payable = [
+        p
+        for t in book.generated()
+        for p in t.postings
+        if p.account == "Liabilities:AccountsPayable"
+    ]
+    assert [(p.units.number, p.units.currency, p.price.number) for p in payable] == [
+        (D("-250.00"), "EUR", D("1.10")),
+        (D("24.00"), "EUR", D("1.10")),
+    ]
+
+
+def test_a_foreign_currency_invoice_without_a_price_is_an_error(ledger):
+    book = ledger(
+        bike_standards(),
+        '2026-01-04 price EUR 1.10 USD\n'
+        '2026-01-03 custom "backflush" "purchase" 100 STEEL 250.00 EUR\n',
+    )
+    (message,) = book.messages()
+    assert "no price of EUR in USD on or before 2026-01-03" in message
+    assert book.units(RIP, "STEEL") == 0
