@@ -212,7 +212,8 @@ class Book:
         _, rate = prices.get_price(self._price_map, (currency, self.currency), date)
         if rate is None:
             raise Rejected(
-                f"no price of {currency} in {self.currency} on or before {date}: add "
+                f"total in {currency}, but the standards are in {self.currency} and the ledger "
+                f"has no price of {currency} in {self.currency} on or before {date}: add "
                 f'"{date} price {currency} <rate> {self.currency}" to the ledger'
             )
         return rate

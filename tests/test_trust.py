@@ -279,5 +279,5 @@ def test_a_foreign_currency_invoice_without_a_price_is_an_error(ledger):
         '2026-01-03 custom "backflush" "purchase" 100 STEEL 250.00 EUR\n',
     )
     (message,) = book.messages()
-    assert "no price of EUR in USD on or before 2026-01-03" in message
+    assert "has no price of EUR in USD on or before 2026-01-03" in message
     assert book.units(RIP, "STEEL") == 0
