@@ -19,6 +19,7 @@ Metadata keys on a generated transaction:
 ``backflush_uninventoried``  ``close`` under a two-trigger variant (Decimal)
 ``backflush_source``         revaluation / scheduled close: ``standards.yaml:LINE``
 ``backflush_pool``           ``activity``: the conversion pool (with ``backflush_quantity``)
+``backflush_actuals``        ``produce`` with actual consumption: ``"21.5 STEEL 78 BOLT"``
 ===========================  ===============================================================
 """
 
@@ -52,6 +53,7 @@ META_DISPOSED = "backflush_disposed"
 META_UNINVENTORIED = "backflush_uninventoried"
 META_SOURCE = "backflush_source"
 META_POOL = "backflush_pool"
+META_ACTUALS = "backflush_actuals"
 
 RESERVED_META = frozenset(
     {
@@ -65,6 +67,7 @@ RESERVED_META = frozenset(
         META_UNINVENTORIED,
         META_SOURCE,
         META_POOL,
+        META_ACTUALS,
     }
 )
 

@@ -33,6 +33,7 @@ MONEY = "TOTAL CCY"
 ACCOUNT = "ACCOUNT"
 NAME = "NAME"  # a quoted name, e.g. a conversion pool: "labor"
 NUMBER = "QTY"  # a plain number
+ACTUALS = "[ACTUAL COMPONENT]..."  # trailing amounts: actual quantities of components
 
 # When in the day an event runs: in file order, or after the day's other events.
 IN_ORDER = 0
@@ -76,14 +77,29 @@ class EventType:
     def signature(self) -> str:
         text = ""
         for what, required in reversed(self.slots):
-            text = f"{what} {text}".strip() if required else f"[{what}{' ' + text if text else ''}]"
+            if what == ACTUALS:
+                text = ACTUALS
+            elif required:
+                text = f"{what} {text}".strip()
+            else:
+                text = f"[{what}{' ' + text if text else ''}]"
         return text
 
 
 class Event:
     """A bound directive."""
 
-    __slots__ = ("type", "kind", "entry", "date", "quantity", "item", "total", "account")
+    __slots__ = (
+        "type",
+        "kind",
+        "entry",
+        "date",
+        "quantity",
+        "item",
+        "total",
+        "account",
+        "actuals",
+    )
 
     def __init__(
         self,
@@ -102,6 +118,7 @@ class Event:
         self.item = item
         self.total = total
         self.account = account
+        self.actuals: dict[str, Decimal] = {}
 
 
 def bind(
@@ -126,6 +143,10 @@ def bind(
     bound: dict[str, Any] = {}
     position = 0
     for what, required in spec.slots:
+        if what == ACTUALS:
+            bound[ACTUALS] = args[position:]
+            position = len(args)
+            break
         value = args[position] if position < len(args) else None
         if value is None or not _fits(what, value):
             if required or value is not None:
@@ -157,7 +178,17 @@ def bind(
         problem = _too_big(total.number)
         if problem:
             return None, _error(entry, f'"{kind}" total {money}: {problem}')
-    return Event(spec, entry, quantity, item, total, bound.get(ACCOUNT)), None
+    event = Event(spec, entry, quantity, item, total, bound.get(ACCOUNT))
+    for value in bound.get(ACTUALS, ()):
+        if not _fits(QTY_ITEM, value):
+            return None, _expects(entry, spec)
+        if value.currency in event.actuals or value.currency == item:
+            return None, _error(entry, f'"{kind}" names {value.currency} twice')
+        if value.number < 0 or _too_big(value.number):
+            problem = _too_big(value.number) or "expects zero or a positive quantity"
+            return None, _error(entry, f'"{kind}" actual {value}: {problem}')
+        event.actuals[value.currency] = value.number
+    return event, None
 
 
 def _bad_quantity(spec: EventType, quantity: Decimal) -> str | None:

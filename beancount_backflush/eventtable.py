@@ -11,6 +11,7 @@ from . import closing, conversion, counting, production, receiving, selling
 from . import contract as c
 from .events import (
     ACCOUNT,
+    ACTUALS,
     ANY_ITEM,
     END_OF_DAY_CLOSE,
     END_OF_DAY_COUNT,
@@ -47,8 +48,8 @@ EVENT_TYPES: dict[str, EventType] = {
         ),
         EventType(
             c.PRODUCE,
-            ((QTY_ITEM, True),),
-            '"produce" 20 BIKE',
+            ((QTY_ITEM, True), (ACTUALS, False)),
+            '"produce" 10 FRAME 21.5 STEEL',
             PRODUCT,
             IN_ORDER,
             production.produce,

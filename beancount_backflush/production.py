@@ -17,6 +17,15 @@ completed and not yet sold — their conversion is what the books leave uninvent
 stocked subassemblies a parent consumes stop counting, so each unit's conversion is counted
 once however deep the BOM.
 
+Actual consumption: ``"produce" 10 FRAME 21.5 STEEL`` relieves the 21.5 kg actually used
+(listed components; the others at the BOM's quantity) and posts the difference from the
+standard quantity, at standard cost, to the material usage variance on the batch's date:
+the efficiency variance of direct materials (Horngren, Datar & Rajan, *Cost Accounting*,
+"flexible budgets: efficiency variance = (actual quantity - budgeted quantity allowed for
+actual output) x budgeted price"). A listed component may be a leaf of a phantom (phantoms
+are exploded into the batch). Under ``[purchase, sale]`` completion posts nothing, so a
+batch's actual consumption cannot be recorded there: an error.
+
 ``unbuild`` reverses a completion at the standard in force: only units completed (and not
 yet unbuilt) can be taken apart, only from stock on hand, and under ``[purchase, sale]``
 only units completed and not yet sold.
@@ -27,7 +36,8 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from .book import CLEARING, COMPLETED, UNSOLD, Book
+from . import contract
+from .book import CLEARING, COMPLETED, UNSOLD, Book, Rejected
 from .events import Event
 from .standards import Rollup, tidy
 
@@ -63,6 +73,8 @@ def _complete(book: Book, event: Event, sign: Decimal) -> None:
     txn = book.txn()
     txn.count(COMPLETED, product, sign * qty)
     parts = components(book, product, qty, event.date)
+    if event.actuals:
+        _check_actuals(book, event, parts)
     if not book.variant.completion_posts:
         txn.count(UNSOLD, product, sign * qty)
         for _, item, q, _sub in parts:
@@ -77,7 +89,13 @@ def _complete(book: Book, event: Event, sign: Decimal) -> None:
         return
     txn.lot(book.fg, product, sign * qty, rollup)
     from_clearing = Decimal(0)
+    usage = book.variances["usage"]
     for account, item, q, sub in parts:
+        actual = event.actuals.get(item)
+        if actual is not None:
+            # Efficiency: (actual - standard quantity allowed) x standard cost.
+            txn.cash(usage, (actual - q) * sub.total)
+            q = actual
         if book.variant.purchases_to_clearing and account == book.rip:
             from_clearing += q * sub.total
             txn.count(CLEARING, item, -sign * q)
@@ -88,4 +106,29 @@ def _complete(book: Book, event: Event, sign: Decimal) -> None:
         txn.cleared += sign * from_clearing
     for pool, rate in rollup.own_conversion.items():
         txn.allocate(pool, sign * qty * rate)
-    book.emit_event(txn, event, f"Backflush {event.kind} {qty} {product}")
+    if event.actuals:
+        used = " ".join(f"{n} {i}" for i, n in event.actuals.items())
+        book.emit_event(
+            txn,
+            event,
+            f"Backflush {event.kind} {qty} {product} using {used}",
+            **{contract.META_ACTUALS: used},
+        )
+    else:
+        book.emit_event(txn, event, f"Backflush {event.kind} {qty} {product}")
+
+
+def _check_actuals(book: Book, event: Event, parts: list[tuple[str, str, Decimal, Rollup]]) -> None:
+    if not book.variant.completion_posts:
+        raise Rejected(
+            f"actual consumption cannot be recorded with triggers {book.variant.label}: "
+            "completion posts nothing there (the sale relieves materials by the BOM)"
+        )
+    names = [item for _, item, _, _ in parts]
+    for item in event.actuals:
+        if item not in names:
+            raise Rejected(
+                f"{item} is not a component of {event.item} (its components: "
+                + ", ".join(names)
+                + ")"
+            )

@@ -281,3 +281,46 @@ def test_a_foreign_currency_invoice_without_a_price_is_an_error(ledger):
     (message,) = book.messages()
     assert "has no price of EUR in USD on or before 2026-01-03" in message
     assert book.units(RIP, "STEEL") == 0
+
+
+# -- actual consumption on produce ------------------------------------------------------------
+
+
+def test_actual_consumption_posts_the_efficiency_variance_of_the_batch(ledger):
+    book = ledger(
+        bike_standards(),
+        STOCKED + '2026-01-06 custom "backflush" "produce" 10 FRAME 21.5 STEEL 78 BOLT\n',
+    )
+    assert book.errors == []
+    # Standard: 20 kg STEEL and 80 BOLT. Used 21.5 kg (+1.5 x 2.50 = 3.75 unfavourable)
+    # and 78 BOLT (-2 x 0.05 = -0.10 favourable): usage variance 3.65 on the batch's date.
+    assert book.units(RIP, "STEEL") == D("78.5")
+    assert book.units(RIP, "BOLT") == 922
+    assert book.money("Expenses:Variances:MaterialUsage") == D("3.65")
+    assert book.money(FG) == D("99.00")  # finished goods at standard all the same
+
+
+def test_actual_consumption_of_a_phantom_leaf_and_its_checks(ledger):
+    book = ledger(
+        bike_standards(),
+        STOCKED
+        + '2026-01-06 custom "backflush" "produce" 10 FRAME\n'
+        + '2026-01-07 custom "backflush" "produce" 5 BIKE 42 BOLT\n'
+        + '2026-01-07 custom "backflush" "produce" 1 BIKE 1 WHEEL\n'
+        + '2026-01-07 custom "backflush" "produce" 1 BIKE 2 BOLT 3 BOLT\n',
+    )
+    # BIKE = FRAME + 2 HUB (a phantom of 4 BOLT): 5 BIKE allow 40 BOLT; 42 used: 0.10.
+    assert book.money("Expenses:Variances:MaterialUsage") == D("0.10")
+    assert book.units(RIP, "BOLT") == 1000 - 80 - 42
+    assert "WHEEL is not a component of BIKE (its components: FRAME, BOLT)" in errors_at(
+        book, '"produce" 1 BIKE 1 WHEEL'
+    )[0]
+    assert "names BOLT twice" in errors_at(book, "2 BOLT 3 BOLT")[0]
+
+
+def test_actual_consumption_needs_the_completion_trigger(ledger):
+    book = ledger(
+        bike_standards(triggers="[purchase, sale]"),
+        STOCKED + '2026-01-06 custom "backflush" "produce" 10 FRAME 21.5 STEEL\n',
+    )
+    assert "cannot be recorded with triggers [purchase, sale]" in book.messages()[0]
