@@ -24,6 +24,7 @@ from flask import Response, abort, request, url_for
 from werkzeug.utils import secure_filename
 
 from .. import reports
+from ..contract import CLOSE, META_EVENT, META_ITEM
 from ..plugin import standards_for
 from ..standards import Standards
 
@@ -40,14 +41,14 @@ def account_regex(accounts: tuple[str, ...] | list[str]) -> str:
 
 def item_filter(item: str) -> str:
     """Entries of an item: its events, or any posting of it."""
-    return f'(backflush_item:{_quote(item)}, any(units:"\\s{re.escape(item)}$"))'
+    return f'({META_ITEM}:{_quote(item)}, any(units:"\\s{re.escape(item)}$"))'
 
 
 def accounts_filter(accounts: tuple[str, ...] | list[str]) -> str:
     return f"any(account:{account_regex(accounts)})"
 
 
-NOT_CLOSE = '-backflush:"^close$"'
+NOT_CLOSE = f'-{META_EVENT}:"^{CLOSE}$"'
 
 
 def month_filter(month: str) -> str:
@@ -119,9 +120,6 @@ class BackflushPage(FavaExtensionBase):
     def end_date(self) -> datetime.date | None:
         return self.scope().end
 
-    def has_events(self) -> bool:
-        return any("backflush" in getattr(e, "meta", {}) for e in self.entries())
-
     # -- the page's report and tables ----------------------------------------------------------
 
     def report(self) -> Any:
@@ -174,7 +172,7 @@ class BackflushPage(FavaExtensionBase):
     def event_url(self, events: str, item: str, month: str | None = None) -> str:
         """Journal of an item's events (``events``: names separated by ``|``)."""
         names = "|".join(re.escape(e) for e in events.split("|"))
-        return self.month_url(month, f'backflush:"^({names})$"', f"backflush_item:{_quote(item)}")
+        return self.month_url(month, f'{META_EVENT}:"^({names})$"', f"{META_ITEM}:{_quote(item)}")
 
     def variance_url(
         self, accounts: tuple[str, ...] | list[str], month: str | None = None, item: str = ""
@@ -192,7 +190,7 @@ class BackflushPage(FavaExtensionBase):
 
     def close_url(self, accounts: tuple[str, ...] | list[str]) -> str:
         """Journal of the closes that moved these accounts' balances."""
-        return self.journal_url('backflush:"^close$"', accounts_filter(accounts))
+        return self.journal_url(f'{META_EVENT}:"^{CLOSE}$"', accounts_filter(accounts))
 
     def account_url(self, name: str) -> str:
         return url_for("account", name=name)
