@@ -783,48 +783,83 @@ def _column_of(columns: list[Column]) -> Callable[[str], str | None]:
     return lookup
 
 
-def _attribute(txn: data.Transaction, postings: list[tuple[data.Posting, Decimal]]) -> list[str]:
-    """The item each item-specific variance posting belongs to.
-
-    A posting's own ``backflush_item`` wins, then the event's item; otherwise the lots of
-    the transaction say it: a single item, or for several (a revaluation, a re-priced
-    receipt of several materials) the item whose change in value the posting offsets,
-    else the items in the order of their lots.
-    """
-    items = [item_of(posting.meta) for posting, _ in postings]
-    if all(items):
-        return [i for i in items if i]
-    own = item_of(txn.meta)
-    if own is not None:
-        return [i or own for i in items]
-    lot_items: list[str] = []
-    delta: dict[str, Decimal] = defaultdict(Decimal)
-    for posting in txn.postings:
-        lot = _lot(posting)
-        if lot is not None:
-            if lot[0] not in lot_items:
-                lot_items.append(lot[0])
-            delta[lot[0]] += lot[2]
-    if not lot_items:
-        return [i or UNATTRIBUTED for i in items]
-    if len(lot_items) == 1:
-        return [i or lot_items[0] for i in items]
-    result: list[str | None] = list(items)
-    free = [item for item in lot_items if item not in items]
+def _match(
+    postings: list[tuple[data.Posting, Decimal]],
+    result: list[str | None],
+    expected: dict[str, Decimal],
+    either_sign: bool = False,
+) -> None:
+    """Give each unattributed posting the item whose expected variance it equals."""
+    free = [item for item in expected if item not in result]
     for index, (_posting, amount) in enumerate(postings):
         if result[index] is not None:
             continue
         exponent = amount.as_tuple().exponent
         quantum = Decimal(1).scaleb(exponent if isinstance(exponent, int) else -2)
-        match = next((i for i in free if (-delta[i]).quantize(quantum) == amount), None)
+        match = next(
+            (
+                i
+                for i in free
+                if expected[i].quantize(quantum) == amount
+                or either_sign
+                and -expected[i].quantize(quantum) == amount
+            ),
+            None,
+        )
         if match is not None:
             result[index] = match
             free.remove(match)
-    unmatched = [index for index, item in enumerate(result) if item is None]
+
+
+def _attribute(
+    txn: data.Transaction,
+    postings: list[tuple[data.Posting, Decimal]],
+    standards: Standards | None = None,
+) -> list[str]:
+    """The item each item-specific variance posting belongs to.
+
+    A posting's own ``backflush_item`` wins. A completion (or unbuild) with actual
+    quantities has a usage variance per component: the component whose actual minus
+    standard quantity, at its cost, is the posting. Any other event with an item: that
+    item. Otherwise the lots of the transaction say it: a single item, or for several (a
+    revaluation, a re-priced receipt of several materials) the item whose change in value
+    the posting offsets, else the items in the order of their lots.
+    """
+    items: list[str | None] = [item_of(posting.meta) for posting, _ in postings]
+    if all(items):
+        return [i or UNATTRIBUTED for i in items]
+    own = item_of(txn.meta)
+    lots = [lot for lot in map(_lot, txn.postings) if lot is not None]
+    if event_of(txn.meta) in (contract.PRODUCE, contract.UNBUILD) and own is not None:
+        quantity = decimal_meta(txn.meta, contract.META_QUANTITY) or ZERO
+        rollup = standards.rollup(own, txn.date) if standards is not None else None
+        direct = getattr(rollup, "direct", None) or {}
+        expected: dict[str, Decimal] = {}
+        for item, qty, value in lots:
+            if item != own and qty:
+                standard = direct.get(item, ZERO) * quantity
+                expected[item] = (abs(qty) - standard) * (value / qty)
+        _match(postings, items, expected, either_sign=True)
+        return [i or UNATTRIBUTED for i in items]
+    if own is not None:
+        return [i or own for i in items]
+    lot_items: list[str] = []
+    delta: dict[str, Decimal] = defaultdict(Decimal)
+    for item, _qty, value in lots:
+        if item not in lot_items:
+            lot_items.append(item)
+        delta[item] += value
+    if not lot_items:
+        return [i or UNATTRIBUTED for i in items]
+    if len(lot_items) == 1:
+        return [i or lot_items[0] for i in items]
+    _match(postings, items, {item: -delta[item] for item in lot_items})
+    unmatched = [index for index, item in enumerate(items) if item is None]
+    free = [item for item in lot_items if item not in items]
     if unmatched and len(unmatched) == len(free):
         for index, item in zip(unmatched, free, strict=True):
-            result[index] = item
-    return [item or UNATTRIBUTED for item in result]
+            items[index] = item
+    return [item or UNATTRIBUTED for item in items]
 
 
 def variance_report(
@@ -898,7 +933,7 @@ def variance_report(
                 keys.append(key)
         if item_postings:
             for key, (_posting, amount), item in zip(
-                keys, item_postings, _attribute(txn, item_postings), strict=True
+                keys, item_postings, _attribute(txn, item_postings, standards), strict=True
             ):
                 by_item[key][item] += amount
     in_months = set(period.months())

@@ -475,3 +475,17 @@ def test_variance_kinds_beyond_the_six_appear_once_posted_to(ledger):
     report = reports.variance_report([*book.entries, txn], book.options, standards)
     column = next(c for c in report.columns if c.key == "spending")
     assert column.title == "Spending" and report.arisen["spending"] == D("5.00")
+
+
+def test_a_completion_with_actual_quantities_attributes_usage_to_each_component(ledger):
+    book, standards = load(
+        ledger,
+        """
+2026-01-05 custom "backflush" "purchase" 100 STEEL 250.00 USD
+2026-01-05 custom "backflush" "purchase" 1000 BOLT 50.00 USD
+2026-01-06 custom "backflush" "produce" 10 FRAME 21.5 STEEL 78 BOLT
+""",
+    )
+    report = reports.variance_report(book.entries, book.options, standards)
+    # 1.5 kg of steel over the standard 20 kg at 2.50; 2 bolts under the standard 80 at 0.05.
+    assert report.by_item["usage"] == {"STEEL": D("3.75"), "BOLT": D("-0.10")}
