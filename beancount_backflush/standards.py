@@ -58,6 +58,7 @@ DEFAULT_ACCOUNTS = {
     "payable": "Liabilities:AccountsPayable",
     "receivable": "Assets:AccountsReceivable",
     "revenue": "Income:Sales",
+    "backlog": "Liabilities:Backflush:Backlog",
 }
 DEFAULT_VARIANCE_ACCOUNTS = {
     "purchase_price": "Expenses:Variances:PurchasePrice",
@@ -737,7 +738,12 @@ def _parse_bytes(
     data: bytes, path: str, reader: _Reader
 ) -> tuple[Standards | None, list[StandardsError]]:
     try:
-        tree = yamlio.load(yamlio.decode(data))
+        text = yamlio.decode(data)
+    except yamlio.YamlProblem as problem:
+        reader.error(problem.line, f"cannot read the standards file {path!r}: {problem.message}")
+        return None, reader.errors
+    try:
+        tree = yamlio.load(text)
     except yamlio.YamlProblem as problem:
         reader.error(problem.line, f"standards file: {problem.message}")
         return None, reader.errors
@@ -788,7 +794,7 @@ def _parse(tree: Any, reader: _Reader) -> Standards | None:
     accounts, variance_accounts = _read_accounts(reader, top, variant)
     pools = _read_pools(reader, top.get("conversion"), line("conversion"))
     close = _read_close(reader, top.get("close"), line("close"), pools)
-    negative_stock = _read_choice(reader, top, "negative_stock", ("error", "allow"))
+    negative_stock = _read_choice(reader, top, "negative_stock", ("error", "allow", "backlog"))
     warn = reader.number(
         top.get("warn_uninventoried", Decimal("0.05")),
         line("warn_uninventoried"),
