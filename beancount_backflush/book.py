@@ -36,6 +36,17 @@ if TYPE_CHECKING:
     from .events import Event
 
 ZERO = Decimal(0)
+_NOTHING = (ZERO, ZERO)
+_UNSEEN: Any = object()
+
+# Generated postings are built with tuple.__new__: Amount's constructor asserts the types of
+# its fields and a namedtuple's __new__ is a Python call, together a quarter of the pass. The
+# fields here are a Decimal number (arithmetic on Decimals) and a str currency, so the
+# asserts could not fail; the benchmark's smoke run checks the output with Beancount's
+# validate_data_types.
+_new = tuple.__new__
+_Posting = data.Posting
+_Transaction = data.Transaction
 
 # Counters of what may move back (see the module docstring).
 COMPLETED = "completed"
@@ -74,27 +85,39 @@ class Txn:
     def lot(self, account: str, item: str, qty: Decimal, rollup: Rollup) -> None:
         """``qty`` units of ``item`` into (or out of, when negative) ``account``."""
         if qty:
+            book = self.book
+            cost = book._costs.get(id(rollup)) or book.cost_of(rollup)
             self.postings.append(
-                data.Posting(
-                    account, Amount(qty, item), self.book.cost_of(rollup), None, None, None
-                )
+                _new(_Posting, (account, _new(Amount, (qty, item)), cost, None, None, None))
             )
             self.moves.append((account, item, qty))
             self.residue += qty * rollup.total
 
     def cash(self, account: str, exact: Decimal) -> None:
         """A money amount computed at standard: rounded cumulatively per account."""
-        state = self.cum.get(account) or self.book.cumulative(account)
+        book = self.book
+        state = self.cum.get(account) or book._cum.get(account, _NOTHING)
         total = state[0] + exact
-        target = self.book.quantize(total)
+        target = book._context.quantize(total, book.quantum)
         self.cum[account] = (total, target)
-        self.exact(account, target - state[1])
+        number = target - state[1]
+        if number:  # as exact(), inlined: a cash posting per event is the common case
+            self.postings.append(
+                _new(
+                    _Posting,
+                    (account, _new(Amount, (number, book.currency)), None, None, None, None),
+                )
+            )
+            self.residue += number
 
     def exact(self, account: str, number: Decimal) -> None:
         """An amount that is already money (an invoice total, a balance being closed)."""
         if number:
             self.postings.append(
-                data.Posting(account, Amount(number, self.book.currency), None, None, None, None)
+                _new(
+                    _Posting,
+                    (account, _new(Amount, (number, self.book.currency)), None, None, None, None),
+                )
             )
             self.residue += number
 
@@ -143,6 +166,7 @@ class Book:
         self.clearing = accounts["materials_clearing"]
         self.variances = standards.variance_accounts
         self.negative_stock = standards.negative_stock
+        self.backlog = accounts["backlog"]
         self.links = standards.links
 
         self.stock: dict[str, dict[str, Decimal]] = {}  # item -> account -> units
@@ -248,19 +272,85 @@ class Book:
     ) -> data.Transaction:
         """Check, then apply ``txn`` to the book and emit it; or raise Rejected."""
         if check:
+            if self.negative_stock == "backlog":
+                self._use_backlog(txn)
             self._check(txn, event)
-        if txn.residue:
-            rounding = self.variances["rounding"]
+        residue = txn.residue
+        if residue:
+            units = _new(Amount, (-residue, self.currency))
             txn.postings.append(
-                data.Posting(rounding, Amount(-txn.residue, self.currency), None, None, None, None)
+                _new(_Posting, (self.variances["rounding"], units, None, None, None, None))
             )
         self._apply(txn)
         links = frozenset({link}) if link and self.links else data.EMPTY_SET
-        entry = data.Transaction(
-            meta, date, contract.FLAG, None, narration, contract.TAGS, links, txn.postings
+        entry = _new(
+            _Transaction,
+            (meta, date, contract.FLAG, None, narration, contract.TAGS, links, txn.postings),
         )
         self.generated.append(entry)
         return entry
+
+    # -- negative_stock: backlog (after SAP's backlog of goods movements) -------------------
+
+    def book_quantity(self, account: str, item: str) -> Decimal:
+        """What the book says is on hand: stock less open backlog (backlog is negative)."""
+        return self.on_hand(account, item) + self.on_hand(self.backlog, item)
+
+    def _use_backlog(self, txn: Txn) -> None:
+        """A shortage posts in full: the missing part goes to the backlog account as a
+        quantity of the item at standard, never below zero in inventory; a receipt of an
+        item with open backlog clears the backlog first."""
+        backlog = self.backlog
+        net: dict[tuple[str, str], Decimal] = {}
+        for account, item, qty in txn.moves:
+            if account != backlog:
+                net[(account, item)] = net.get((account, item), ZERO) + qty
+        for (account, item), change in net.items():
+            if change < 0:
+                short = -change - max(self.on_hand(account, item), ZERO)
+                if short > 0:
+                    self._shift(txn, account, item, short)
+            elif change > 0:
+                still_open = -self.on_hand(backlog, item)
+                if still_open > 0:
+                    self._shift(txn, account, item, -min(change, still_open))
+
+    def _shift(self, txn: Txn, account: str, item: str, qty: Decimal) -> None:
+        """Move ``qty`` of the txn's movement of ``item`` from ``account`` to the backlog:
+        positive: a shortage (less taken out, backlog credited); negative: backlog cleared
+        (less received, backlog debited)."""
+        left = qty
+        for index in range(len(txn.postings) - 1, -1, -1):
+            posting = txn.postings[index]
+            units = posting.units
+            if (
+                not left
+                or posting.account != account
+                or posting.cost is None
+                or units.currency != item  # type: ignore[union-attr]
+                or (units.number < 0) != (qty > 0)  # type: ignore[union-attr,operator]
+            ):
+                continue
+            number: Decimal = units.number  # type: ignore[union-attr,assignment]
+            part = min(abs(left), abs(number)) * (1 if qty > 0 else -1)
+            remaining = number + part
+            txn.postings[index + 1 : index + 1] = [
+                data.Posting(self.backlog, Amount(-part, item), posting.cost, None, None, None)
+            ]
+            if remaining:
+                txn.postings[index] = posting._replace(units=Amount(remaining, item))
+            else:
+                del txn.postings[index]
+            txn.moves.append((account, item, part))
+            txn.moves.append((self.backlog, item, -part))
+            left -= part
+
+    def open_backlog(self) -> list[str]:
+        return [
+            f"{-accounts[self.backlog]} {item}"
+            for item, accounts in sorted(self.stock.items())
+            if accounts.get(self.backlog, ZERO) < 0
+        ]
 
     def _check(self, txn: Txn, event: str) -> None:
         problems: list[str] = []
@@ -294,6 +384,11 @@ class Book:
                     f"{-delta} {item} to unbuild, but only {available} completed and not "
                     "unbuilt: an unbuild cannot take apart more than was made"
                 )
+            elif strict:
+                problems.append(
+                    f"{-delta} {item} needed, {available} completed and not yet sold: "
+                    "an unbuild cannot take apart more than was made and not sold"
+                )
             else:
                 problems.append(
                     f"{-delta} {item} needed, {available} completed and not yet sold "
@@ -309,24 +404,26 @@ class Book:
             if held is None:
                 held = stock[item] = {}
             held[account] = held.get(account, ZERO) + qty
-        counters = self.counters
-        for counter, item, delta, _ in txn.counts:
-            values = counters[counter]
-            values[item] = values.get(item, ZERO) + delta
+        if txn.counts:
+            counters = self.counters
+            for counter, item, delta, _ in txn.counts:
+                values = counters[counter]
+                values[item] = values.get(item, ZERO) + delta
         if txn.cum:
             self._cum.update(txn.cum)
         self.period_clearing_used += txn.cleared
         currency = self.currency
-        for posting in txn.postings:
-            units = posting.units
-            if posting.cost is None and units.currency == currency:  # type: ignore[union-attr]
-                self.note(posting.account, units.number)  # type: ignore[union-attr,arg-type]
-        for rollup, qty in txn.relieved:
-            self.period_cogs += qty * rollup.total
+        note = self.note
+        for account, units, cost, _price, _flag, _meta in txn.postings:
+            if cost is None and units.currency == currency:  # type: ignore[union-attr]
+                note(account, units.number)  # type: ignore[union-attr,arg-type]
+        if txn.relieved:
             relieved = self.relieved
-            relieved["material"] = relieved.get("material", ZERO) + qty * rollup.material
-            for pool, rate in rollup.conversion.items():
-                relieved[pool] = relieved.get(pool, ZERO) + qty * rate
+            for rollup, qty in txn.relieved:
+                self.period_cogs += qty * rollup.total
+                relieved["material"] = relieved.get("material", ZERO) + qty * rollup.material
+                for pool, rate in rollup.conversion.items():
+                    relieved[pool] = relieved.get(pool, ZERO) + qty * rate
 
     def move_unchecked(self, account: str, item: str, qty: Decimal) -> None:
         """Units moved by a user's own transaction (it is posted whatever the book says)."""
@@ -376,7 +473,10 @@ class Book:
 
     def note(self, account: str, number: Decimal) -> None:
         """One money posting in the standards currency (the user's or the plugin's)."""
-        if self.group_of(account) is not None:
+        group = self._groups.get(account, _UNSEEN)
+        if group is _UNSEEN:
+            group = self.group_of(account)
+        if group is not None:
             self.period_money[account] = self.period_money.get(account, ZERO) + number
         if account == self.clearing:
             self.clearing_balance += number

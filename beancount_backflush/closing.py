@@ -133,6 +133,16 @@ def close(book: Book, date: datetime.date, source: dict[str, Any], event: Event 
                     event.entry,
                 )
             )
+    backlog = book.open_backlog()
+    if backlog:
+        book.errors.append(
+            BackflushError(
+                source,
+                f"close on {date} with open backlog: {', '.join(backlog)} used but not yet "
+                f"received (in {book.backlog}); record the receipts before closing",
+                event.entry if event is not None else None,
+            )
+        )
     disposal = dispose(book, by_group, date)
     for account, amount in closing_postings:
         txn.exact(account, amount)

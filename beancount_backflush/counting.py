@@ -7,10 +7,10 @@ Scrap takes units out of the account that holds them at standard and charges the
 variance: abnormal waste is a period cost, never inventory (IAS 2.16(a); ASC 330-10-30-7).
 
 A count is the quantity on hand at the end of its date (it runs after the day's other
-events). The difference from the book quantity is posted at standard: for a material to the
-material usage variance — in a backflush system the count is where usage beyond the BOM
-shows (Horngren, Datar & Rajan, *Cost Accounting*: "backflush costing ... relies on
-physical counts") — and for a product to shrinkage.
+events). The difference from the book quantity (stock less any open backlog) is posted at
+standard: for a material to the material usage variance — in a backflush system the
+count is where usage beyond the BOM shows (Horngren, Datar & Rajan, *Cost Accounting*:
+"backflush costing ... relies on physical counts") — and for a product to shrinkage.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def count(book: Book, event: Event) -> None:
     item = event.item
     rollup = book.rollup(item, event.date)
     account = book.holding_account(item)
-    on_book = book.on_hand(account, item)
+    on_book = book.book_quantity(account, item)  # with open backlog: below what is held
     difference = event.quantity - on_book
     variance = book.variances["usage" if book.is_material(item) else "shrinkage"]
     txn = book.txn()

@@ -182,7 +182,9 @@ def bind(
     for value in bound.get(ACTUALS, ()):
         if not _fits(QTY_ITEM, value):
             return None, _expects(entry, spec)
-        if value.currency in event.actuals or value.currency == item:
+        if value.currency == item:
+            return None, _expects(entry, spec)
+        if value.currency in event.actuals:
             return None, _error(entry, f'"{kind}" names {value.currency} twice')
         if value.number < 0 or _too_big(value.number):
             problem = _too_big(value.number) or "expects zero or a positive quantity"

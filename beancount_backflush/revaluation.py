@@ -103,7 +103,7 @@ def revalue(book: Book, date: datetime.date, items: Iterable[str], line: int) ->
         txn.lot(account, item, -qty, old)
         txn.lot(account, item, qty, new)
         difference = qty * (old.total - new.total)
-        if prorate:
+        if prorate and account != book.backlog:
             adjustment = account + ":Adjustment"
             parts: list[tuple[Group, Decimal]] = []
             if ppv_closed:

@@ -1398,9 +1398,7 @@ def _check_start_dates(reader: _Reader, standards: Standards, order: list[str]) 
                         f"starts {begins}",
                     )
         if bom.dates[0] is None:
-            start[name] = latest(
-                product.conversion.dates[0], *(start[c] for c in bom.values[0])
-            )
+            start[name] = latest(product.conversion.dates[0], *(start[c] for c in bom.values[0]))
         else:
             start[name] = latest(bom.dates[0], product.conversion.dates[0])
 

@@ -324,3 +324,64 @@ def test_actual_consumption_needs_the_completion_trigger(ledger):
         STOCKED + '2026-01-06 custom "backflush" "produce" 10 FRAME 21.5 STEEL\n',
     )
     assert "cannot be recorded with triggers [purchase, sale]" in book.messages()[0]
+
+
+# -- negative_stock: backlog ------------------------------------------------------------------
+
+BACKLOG = "Liabilities:Backflush:Backlog"
+
+
+def test_a_shortage_posts_in_full_and_the_next_receipt_clears_the_backlog(ledger):
+    book = ledger(
+        "auto_open: true\n" + bike_standards(negative_stock="backlog"),
+        """
+2026-01-05 custom "backflush" "purchase" 10 STEEL 25.00 USD
+2026-01-05 custom "backflush" "purchase" 1000 BOLT 50.00 USD
+2026-01-06 custom "backflush" "produce" 10 FRAME
+2026-01-08 custom "backflush" "purchase" 30 STEEL 75.00 USD
+""",
+    )
+    assert book.errors == []
+    # 10 FRAME need 20 kg STEEL, 10 on hand: all 10 FRAME are made; 10 kg out of RIP and
+    # the missing 10 kg credited to the backlog at standard (25.00), never negative stock.
+    (produce,) = book.generated("produce")
+    steel = {p.account: p.units.number for p in produce.postings if p.units.currency == "STEEL"}
+    assert steel == {RIP: -10, BACKLOG: -10}
+    assert book.units(FG, "FRAME") == 10
+    # The purchase of 30 kg clears the 10 kg backlog first: 20 kg into RIP.
+    assert book.units(BACKLOG, "STEEL") == 0
+    assert book.units(RIP, "STEEL") == 20
+    assert book.money(RIP) == D("50.00") + D("46.00")  # 20 x 2.50 + 920 BOLT
+
+
+def test_a_close_with_open_backlog_names_what_is_open(ledger):
+    book = ledger(
+        "auto_open: true\n" + bike_standards(negative_stock="backlog"),
+        """
+2026-01-05 custom "backflush" "purchase" 10 STEEL 25.00 USD
+2026-01-06 custom "backflush" "produce" 10 FRAME
+2026-01-31 custom "backflush" "close"
+""",
+    )
+    (message,) = book.messages()
+    assert "with open backlog: 80 BOLT, 10 STEEL used but not yet received" in message
+    assert message == errors_at(book, '"close"')[0]
+    assert book.generated("close")  # the close still posts, as a failed assertion does
+    assert book.money(BACKLOG) == D("-29.00")  # 10 x 2.50 + 80 x 0.05
+
+
+def test_a_count_with_open_backlog_counts_against_the_net_book(ledger):
+    # Book: 0 held, 10 kg in backlog (net -10). Counted 5: 15 kg found at 2.50 (a favourable
+    # usage variance of -37.50); 10 clear the backlog, 5 are held.
+    book = ledger(
+        "auto_open: true\n" + bike_standards(negative_stock="backlog"),
+        """
+2026-01-05 custom "backflush" "purchase" 10 STEEL 25.00 USD
+2026-01-05 custom "backflush" "purchase" 80 BOLT 4.00 USD
+2026-01-06 custom "backflush" "produce" 10 FRAME
+2026-01-07 custom "backflush" "count" 5 STEEL
+""",
+    )
+    assert book.errors == []
+    assert book.units(RIP, "STEEL") == 5 and book.units(BACKLOG, "STEEL") == 0
+    assert book.money("Expenses:Variances:MaterialUsage") == D("-37.50")
