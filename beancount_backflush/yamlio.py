@@ -124,8 +124,7 @@ def _resolve_scalar(value: str, implicit: tuple[bool, bool]) -> str:
 def _number(text: str, line: int) -> Decimal:
     if len(text) > MAX_NUMBER_TEXT:
         raise YamlProblem(
-            f"a number written with {len(text)} characters is too long "
-            f"(at most {MAX_NUMBER_TEXT})",
+            f"a number written with {len(text)} characters is too long (at most {MAX_NUMBER_TEXT})",
             line,
         )
     clean = text.replace("_", "")
@@ -199,9 +198,7 @@ def _merge(frame: _Frame) -> None:
         sources = value if isinstance(value, Seq) else [value]
         for source in sources:
             if not isinstance(source, Map):
-                raise YamlProblem(
-                    "a merge key (<<) expects a mapping or a list of mappings", line
-                )
+                raise YamlProblem("a merge key (<<) expects a mapping or a list of mappings", line)
             for key, item in source.items():
                 if key not in result:
                     result[key] = item
@@ -378,7 +375,9 @@ def load(text: str, fast: bool = True) -> Any:
         line = mark.line + 1 if mark else 1
         problem = str(exc.problem or exc.context)
         if "nesting depth" in problem:  # libyaml's own limit (1,000), ahead of its events
-            raise YamlProblem(f"values are nested more than {MAX_NESTING} levels deep", line)
+            raise YamlProblem(
+                f"values are nested more than {MAX_NESTING} levels deep", line
+            ) from None
         raise YamlProblem(f"invalid YAML: {problem}", line) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, max(0, exc.position)) + 1

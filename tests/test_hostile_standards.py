@@ -133,7 +133,11 @@ def test_deep_block_nesting_points_at_the_level_too_deep(tmp_path):
 @pytest.mark.parametrize(
     "body, needle, words",
     [
-        ("  BOLT: {cost: {2026-02-30: 0.05}}\n", "2026-02-30", ("'2026-02-30' is not a valid date",)),
+        (
+            "  BOLT: {cost: {2026-02-30: 0.05}}\n",
+            "2026-02-30",
+            ("'2026-02-30' is not a valid date",),
+        ),
         ("  BOLT:\n    cost:\n      0000-01-01: 0.05\n", "0000-01-01", ("not a valid date",)),
         (
             "  BOLT: {cost: {2026-01-01T10:00:00+99:00: 0.05}}\n",
@@ -150,19 +154,22 @@ def test_impossible_dates_anywhere(tmp_path, body, needle, words):
 
 # -- 2. billion laughs -------------------------------------------------------------------------
 
-LAUGHS = "\n".join(
-    [
-        "a: &a [x,x,x,x,x,x,x,x,x]",
-        "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]",
-        "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]",
-        "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]",
-        "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]",
-        "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]",
-        "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]",
-        "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]",
-        "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]",
-    ]
-) + "\nmaterials: {BOLT: *i}\n"
+LAUGHS = (
+    "\n".join(
+        [
+            "a: &a [x,x,x,x,x,x,x,x,x]",
+            "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]",
+            "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]",
+            "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]",
+            "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]",
+            "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]",
+            "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]",
+            "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]",
+            "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]",
+        ]
+    )
+    + "\nmaterials: {BOLT: *i}\n"
+)
 
 
 def test_billion_laughs_is_refused_in_bounded_time_and_memory(tmp_path):
@@ -255,7 +262,8 @@ def test_negative_zero_rate_is_zero(tmp_path):
         tmp_path,
         HEAD
         + "conversion:\n  labor: {incurred: Expenses:Conversion:Labor}\n"
-        + "materials:\n  BOLT: 0.05\nproducts:\n  NUT: {bom: {BOLT: 1}, conversion: {labor: -0.00}}\n"
+        + "materials:\n  BOLT: 0.05\n"
+        + "products:\n  NUT: {bom: {BOLT: 1}, conversion: {labor: -0.00}}\n"
         + "warn_uninventoried: -0\n",
     )
     assert errors == []
@@ -326,7 +334,11 @@ def test_warn_uninventoried_zero_is_zero(tmp_path):
     "products, needle, words",
     [
         ("  PY: {bom: {}}\n", "PY", ("product PY bom is empty",)),
-        ("  PY:\n    bom: {2026-01-01: {BOLT: 1}, 2026-06-01: {}}\n", "2026-06-01", ("on 2026-06-01 is empty",)),
+        (
+            "  PY:\n    bom: {2026-01-01: {BOLT: 1}, 2026-06-01: {}}\n",
+            "2026-06-01",
+            ("on 2026-06-01 is empty",),
+        ),
         ("  PY: {conversion: {}}\n", "PY", ("product PY is made from nothing",)),
     ],
     ids=["empty-bom", "empty-dated-bom", "empty-conversion"],
@@ -373,7 +385,9 @@ def test_an_account_under_an_invalid_root(tmp_path):
     assert errors == [] and standards is not None
     problems = check_account_roots(standards, OPTIONS)
     assert_located(problems, path)
-    the_error(problems, line_of(path, "Foo:COGS"), "accounts.cogs", "Foo:COGS", "Assets, Liabilities")
+    the_error(
+        problems, line_of(path, "Foo:COGS"), "accounts.cogs", "Foo:COGS", "Assets, Liabilities"
+    )
     the_error(problems, line_of(path, "Labour:Direct"), "labor", "incurred", "Labour:Direct")
     assert len(problems) == 2
 
@@ -381,7 +395,9 @@ def test_an_account_under_an_invalid_root(tmp_path):
 def test_account_roots_follow_the_ledgers_options(tmp_path):
     from beancount_backflush.standards import check_account_roots
 
-    standards, _, path = load(tmp_path, HEAD.replace("Expenses:COGS", "Charges:COGS") + "materials:\n  BOLT: 1\n")
+    standards, _, path = load(
+        tmp_path, HEAD.replace("Expenses:COGS", "Charges:COGS") + "materials:\n  BOLT: 1\n"
+    )
     assert standards is not None
     assert check_account_roots(standards, {**OPTIONS, "name_expenses": "Charges"}) == []
     problems = check_account_roots(standards, OPTIONS)
@@ -495,7 +511,9 @@ def test_item_names_yaml_reads_as_something_else_are_shown_as_written(tmp_path, 
 
 
 def test_an_unknown_key_is_shown_as_written(tmp_path):
-    message = refused(tmp_path, HEAD + "materials:\n  BOLT: {cost: 1, ~: 2}\n", "BOLT", "unknown key '~'")
+    message = refused(
+        tmp_path, HEAD + "materials:\n  BOLT: {cost: 1, ~: 2}\n", "BOLT", "unknown key '~'"
+    )
     assert "None" not in message
 
 
@@ -658,4 +676,3 @@ def test_any_text_gives_located_errors_quickly(tmp_path_factory, data):
         for name in standards.products:
             for date in (datetime.date(2025, 1, 1), datetime.date(2026, 7, 1)):
                 standards.rollup(name, date)
-
