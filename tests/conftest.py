@@ -33,6 +33,7 @@ OPEN_ACCOUNTS = """
 2020-01-01 open Expenses:Variances:Scrap
 2020-01-01 open Expenses:Variances:Revaluation
 2020-01-01 open Expenses:Variances:Rounding
+2020-01-01 open Liabilities:Backflush:Backlog
 2020-01-01 open Expenses:Conversion
 2020-01-01 open Expenses:Conversion:Allocated
 2020-01-01 open Expenses:Conversion:Labor
