@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime
+import gc
 import os
 import re
 import stat
@@ -721,9 +722,19 @@ def load_standards(path: str) -> tuple[Standards | None, list[StandardsError]]:
         reason = exc if isinstance(exc, _Unreadable) else _os_reason(exc)
         reader.error(1, f"cannot read the standards file {path!r}: {reason}")
         return None, reader.errors
-    result = _parse_bytes(data, path, reader)
-    while len(_CACHE) >= _CACHE_SIZE:
-        del _CACHE[next(iter(_CACHE))]
+    # Many small acyclic objects: the cyclic collector would only rescan them.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        result = _parse_bytes(data, path, reader)
+    finally:
+        if collecting:
+            gc.enable()
+    try:
+        while len(_CACHE) >= _CACHE_SIZE:
+            del _CACHE[next(iter(_CACHE))]
+    except (KeyError, RuntimeError, StopIteration):  # another thread evicted it first
+        pass
     _CACHE[key] = result
     return _fresh(result)
 

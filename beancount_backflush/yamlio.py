@@ -10,7 +10,8 @@ It is also safe against hostile text: it builds the tree itself from the parser'
 stream (libyaml's C parser when PyYAML has it, else PyYAML's pure-Python parser), without
 recursion, so that
 
-- nesting deeper than :data:`MAX_NESTING` levels is refused at the line where it happens;
+- nesting deeper than :data:`MAX_NESTING` levels, or more than :data:`MAX_VALUES` values,
+  is refused at the line where it happens;
 - an alias is the anchored value itself (shared, never copied), a recursive alias
   (``x: &a [*a]``) is refused, and aliases may stand for at most :data:`ALIAS_BUDGET` values
   in all (a "billion laughs" is refused at the alias that goes over, in bounded time and
@@ -41,6 +42,8 @@ except (ImportError, AttributeError):  # pragma: no cover - PyYAML built without
 MAX_NESTING = 50
 # Values that aliases may stand for in all (each *alias counts the values of its anchor).
 ALIAS_BUDGET = 10_000
+# Values (scalars, mappings, lists) in the file: a standards file holds a few thousand.
+MAX_VALUES = 200_000
 # The longest text read as a number (a cost with 12 decimals has about 25 characters).
 MAX_NUMBER_TEXT = 100
 
@@ -111,11 +114,18 @@ _NON_PRINTABLE = re.compile(
 )
 
 
+_WILDCARD = list(_Loader.yaml_implicit_resolvers.get(None, []))
+_RESOLVERS: dict[str, list[tuple[str, re.Pattern[str]]]] = {
+    first: [*resolvers, *_WILDCARD]
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+    if first is not None
+}
+
+
 def _resolve_scalar(value: str, implicit: tuple[bool, bool]) -> str:
     """The tag of an untagged scalar, by our resolvers (PyYAML's BaseResolver.resolve)."""
     if implicit[0]:
-        resolvers = _Loader.yaml_implicit_resolvers.get(value[:1], [])
-        for tag, regexp in [*resolvers, *_Loader.yaml_implicit_resolvers.get(None, [])]:
+        for tag, regexp in _RESOLVERS.get(value[:1], _WILDCARD):
             if regexp.match(value):
                 return str(tag)
     return STR
@@ -214,6 +224,7 @@ class _Builder:
         self.anchors: dict[str, tuple[Any, int, str | None]] = {}
         self.open: set[str] = set()
         self.aliased = 0
+        self.values = 0
 
     def document(self) -> Any:
         parser = self.parser
@@ -237,12 +248,27 @@ class _Builder:
 
     def _node(self) -> Any:  # noqa: C901 - one loop over the event kinds
         stack: list[_Frame] = []
+        get_event = self.parser.get_event
+        ScalarEvent, MappingEndEvent, SequenceEndEvent = (  # noqa: N806 - local aliases
+            yaml.ScalarEvent,
+            yaml.MappingEndEvent,
+            yaml.SequenceEndEvent,
+        )
         while True:
-            event = self.parser.get_event()
+            event = get_event()
             line = event.start_mark.line + 1
+            kind = type(event)
+            if kind is not MappingEndEvent and kind is not SequenceEndEvent:
+                self.values += 1
+                if self.values > MAX_VALUES:
+                    raise YamlProblem(
+                        f"the file holds more than {MAX_VALUES:,} values "
+                        "(a standards file holds a few thousand)",
+                        line,
+                    )
             text: str | None = None
             is_merge = False
-            if isinstance(event, yaml.ScalarEvent):
+            if kind is ScalarEvent:
                 self._anchor(event.anchor, line)
                 tag = event.tag
                 if tag is None or tag == "!":

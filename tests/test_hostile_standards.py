@@ -152,6 +152,17 @@ def test_impossible_dates_anywhere(tmp_path, body, needle, words):
     refused(tmp_path, HEAD + "materials:\n" + body, needle, *words)
 
 
+def test_too_many_values_are_refused_quickly(tmp_path):
+    started = time.perf_counter()
+    refused(
+        tmp_path,
+        HEAD + "materials: [" + "1," * 250_000 + "1]\n",
+        "materials: [",
+        "more than 200,000 values",
+    )
+    assert time.perf_counter() - started < 2.0
+
+
 # -- 2. billion laughs -------------------------------------------------------------------------
 
 LAUGHS = (
