@@ -26,6 +26,13 @@ actual output) x budgeted price"). A listed component may be a leaf of a phantom
 are exploded into the batch). Under ``[purchase, sale]`` completion posts nothing, so a
 batch's actual consumption cannot be recorded there: an error.
 
+Planned scrap and yield are in the BOM's standard quantities (qty x (1 + scrap), divided by
+the yield): a batch relieves them like any standard quantity; only actual consumption
+beyond them is a usage variance. By-products (``byproducts: {SPENT_GRAIN: 0.15}``) are
+received at their standard with each batch, into the account that holds them; their value
+was taken out of the main product's standard (net realizable value method). They need the
+completion trigger.
+
 ``unbuild`` reverses a completion at the standard in force: only units completed (and not
 yet unbuilt) can be taken apart, only from stock on hand, and under ``[purchase, sale]``
 only units completed and not yet sold.
@@ -75,6 +82,11 @@ def _complete(book: Book, event: Event, sign: Decimal) -> None:
     parts = components(book, product, qty, event.date)
     if event.actuals:
         _check_actuals(book, event, parts)
+    if rollup.byproducts and not book.variant.completion_posts:
+        raise Rejected(
+            f"{product} yields by-products ({', '.join(rollup.byproducts)}), which need the "
+            f"completion trigger: with triggers {book.variant.label} completion posts nothing"
+        )
     if not book.variant.completion_posts:
         txn.count(UNSOLD, product, sign * qty)
         for _, item, q, _sub in parts:
@@ -101,6 +113,17 @@ def _complete(book: Book, event: Event, sign: Decimal) -> None:
             txn.count(CLEARING, item, -sign * q)
         else:
             txn.lot(account, item, -sign * q, sub)
+    for item, per_unit in rollup.byproducts.items():
+        # By-products received at their standard (their value is already out of the main
+        # product's standard cost): into the account that holds them.
+        sub = book.rollup(item, event.date)
+        q = tidy(qty * per_unit)
+        account = book.holding_account(item)
+        if book.variant.purchases_to_clearing and account == book.rip:
+            from_clearing -= q * sub.total
+            txn.count(CLEARING, item, sign * q)
+        else:
+            txn.lot(account, item, sign * q, sub)
     if from_clearing:
         txn.cash(book.clearing, -sign * from_clearing)
         txn.cleared += sign * from_clearing

@@ -107,6 +107,14 @@ def tidy(number: Decimal) -> Decimal:
     return number.normalize()
 
 
+def _unit_cost(number: Decimal) -> Decimal:
+    """A rolled-up unit cost: exact, but a division by a yield may not terminate — then
+    cut to 10 decimals (the rounding residue goes to the rounding variance)."""
+    if len(number.as_tuple().digits) > 20:
+        number = number.quantize(Decimal("1e-10"))
+    return tidy_money(number)
+
+
 def tidy_money(number: Decimal) -> Decimal:
     """The same amount with at least two decimals and no trailing zeros beyond them."""
     number = tidy(number)
@@ -176,11 +184,15 @@ class Material:
 @dataclass(frozen=True)
 class Product:
     name: str
-    bom: Dated[Mapping[str, Decimal]]
+    bom: Dated[Mapping[str, Decimal]]  # standard quantities: planned scrap included
     conversion: Dated[Mapping[str, Decimal]]
     phantom: bool
     unit: str | None
     line: int
+    # Planned component scrap per BOM version (component -> rate), parallel to ``bom``.
+    scrap: tuple[Mapping[str, Decimal], ...] = ()
+    yield_: Decimal = Decimal(1)  # good units per unit started
+    byproducts: Mapping[str, Decimal] = field(default_factory=dict)  # item -> per unit
 
 
 @dataclass(frozen=True)
@@ -201,6 +213,8 @@ class Rollup:
     materials: Mapping[str, Decimal]
     since: datetime.date
     is_product: bool
+    planned_loss: Decimal = ZERO  # the part of ``total`` that is planned scrap and yield loss
+    byproducts: Mapping[str, Decimal] = field(default_factory=dict)  # received per unit
 
 
 @dataclass(frozen=True)
@@ -304,19 +318,29 @@ class Standards:
             product.bom.dates[bom_index] or self.base_date,
             product.conversion.dates[conv_index] or self.base_date,
         )
+        # Planned losses (SPEC: "Actual consumption, planned scrap and yield"): a BOM line's
+        # standard quantity is qty x (1 + scrap); components and conversion per good unit
+        # are divided by the yield. Both are part of the standard cost.
+        good = product.yield_
+        scrap = product.scrap[bom_index] if product.scrap else {}
         direct: dict[str, Decimal] = {}
-        own_conversion = {
+        ideal_conversion = {
             # A driver pool's rate on a product is driver units per unit: money = units x rate.
             pool: qty * self.pools[pool].rate if self.pools[pool].rate is not None else qty  # type: ignore[operator]
             for pool, qty in product.conversion.values[conv_index].items()
         }
+        own_conversion = {pool: rate / good for pool, rate in ideal_conversion.items()}
+        planned_loss = sum(own_conversion.values(), ZERO) - sum(ideal_conversion.values(), ZERO)
         materials: dict[str, Decimal] = {}
         conversion: dict[str, Decimal] = dict(own_conversion)
         material_cost = ZERO
-        for component, qty in product.bom.values[bom_index].items():
+        for component, standard_qty in product.bom.values[bom_index].items():
             sub = self.rollup(component, date)
             if sub is None:
                 return None
+            qty = standard_qty / good
+            ideal_qty = standard_qty / (1 + scrap.get(component, ZERO))
+            planned_loss += qty * sub.total - ideal_qty * (sub.total - sub.planned_loss)
             since = max(since, sub.since)
             if component in self.products and self.products[component].phantom:
                 # A phantom is never stocked: its own BOM and conversion belong to the parent.
@@ -331,17 +355,29 @@ class Standards:
             for pool, rate in sub.conversion.items():
                 conversion[pool] = conversion.get(pool, ZERO) + qty * rate
             material_cost += qty * sub.material
+        # By-products at standard reduce the main product's cost (net realizable value
+        # method; Horngren, Datar & Rajan, *Cost Accounting*, "Accounting for byproducts").
+        byproducts: dict[str, Decimal] = {}
+        for name, per_unit in product.byproducts.items():
+            sub = self.rollup(name, date)
+            if sub is None:
+                return None
+            since = max(since, sub.since)
+            byproducts[name] = per_unit
+            material_cost -= per_unit * sub.total
         total = material_cost + sum(conversion.values(), ZERO)
         return Rollup(
             item,
-            tidy_money(total),
-            tidy_money(material_cost),
-            {pool: tidy_money(rate) for pool, rate in conversion.items()},
-            {pool: tidy_money(rate) for pool, rate in own_conversion.items()},
+            _unit_cost(total),
+            _unit_cost(material_cost),
+            {pool: _unit_cost(rate) for pool, rate in conversion.items()},
+            {pool: _unit_cost(rate) for pool, rate in own_conversion.items()},
             {name: tidy(qty) for name, qty in direct.items()},
             {name: tidy(qty) for name, qty in materials.items()},
             since,
             True,
+            _unit_cost(planned_loss),
+            byproducts,
         )
 
     def where_used(self, item: str) -> list[str]:
@@ -1171,15 +1207,30 @@ def _read_products(
                 f"got {_describe(spec)}",
             )
             continue
-        reader.keys(spec, ("bom", "conversion", "phantom", "unit"), f"product {name}")
+        reader.keys(
+            spec,
+            ("bom", "conversion", "phantom", "unit", "yield", "byproducts"),
+            f"product {name}",
+        )
         reader.remember(spec, f"products/{name}/")
 
         empty = yamlio.Map()
         empty.line, empty.key_lines = item_line, {}
 
+        scraps: list[Mapping[str, Decimal]] = []
+
         def read_bom(
-            value: Any, ln: int, what: str, name: str = name, empty: yamlio.Map = empty
+            value: Any,
+            ln: int,
+            what: str,
+            name: str = name,
+            empty: yamlio.Map = empty,
+            scraps: list[Mapping[str, Decimal]] = scraps,
         ) -> Mapping[str, Decimal] | None:
+            if isinstance(value, yamlio.Map):
+                value = _planned_scrap(reader, value, what, scraps)
+                if value is None:
+                    return None
             if value is not empty and isinstance(value, yamlio.Map) and not value:
                 reader.error(
                     ln,
@@ -1247,11 +1298,108 @@ def _read_products(
         if not isinstance(phantom, bool):
             reader.error(spec.key_lines["phantom"], f"product {name} phantom expects true or false")
             continue
-        if bom is not None and conversion is not None:
+        good = _read_yield(reader, spec, name)
+        byproducts = _read_byproducts(reader, spec, name, names, phantom)
+        if bom is not None and conversion is not None and good is not None:
             products[name] = Product(
-                name, bom, conversion, phantom, _read_unit(reader, spec, name), item_line
+                name,
+                bom,
+                conversion,
+                phantom,
+                _read_unit(reader, spec, name),
+                item_line,
+                tuple(scraps) if any(scraps) else (),
+                good,
+                byproducts or {},
             )
     return products
+
+
+def _planned_scrap(
+    reader: _Reader, value: yamlio.Map, what: str, scraps: list[Mapping[str, Decimal]]
+) -> yamlio.Map | None:
+    """A BOM whose lines may be ``{qty: 2.0, scrap: 0.05}``: the standard quantities
+    (qty x (1 + scrap)); each line's scrap rate is kept in ``scraps``."""
+    plain = yamlio.Map()
+    plain.line, plain.key_lines = value.line, value.key_lines
+    plain.key_texts = getattr(value, "key_texts", {})
+    rates: dict[str, Decimal] = {}
+    for key, line_value in value.items():
+        if not isinstance(line_value, yamlio.Map):
+            plain[key] = line_value
+            continue
+        key_line = value.key_lines[key]
+        reader.keys(line_value, ("qty", "scrap"), f"{what} line {key}")
+        qty = reader.number(
+            line_value.get("qty"),
+            line_value.key_lines.get("qty", key_line),
+            f"{what} quantity of {key}",
+            limit=MAX_QUANTITY,
+            decimals=MAX_QUANTITY_DECIMALS,
+            kind="BOM quantities",
+        )
+        rate = reader.number(
+            line_value.get("scrap", ZERO),
+            line_value.key_lines.get("scrap", key_line),
+            f"{what} planned scrap of {key}",
+            allow_zero=True,
+            limit=Decimal(10),
+            decimals=MAX_QUANTITY_DECIMALS,
+            kind="planned scrap rates",
+        )
+        if qty is None or rate is None:
+            return None
+        plain[key] = qty * (1 + rate)
+        if rate:
+            rates[key] = rate
+    scraps.append(rates)
+    return plain
+
+
+def _read_yield(reader: _Reader, spec: yamlio.Map, name: str) -> Decimal | None:
+    if "yield" not in spec:
+        return Decimal(1)
+    good = reader.number(
+        spec["yield"],
+        spec.key_lines["yield"],
+        f"product {name} yield",
+        decimals=MAX_QUANTITY_DECIMALS,
+        kind="yields",
+    )
+    if good is not None and good > 1:
+        reader.error(
+            spec.key_lines["yield"],
+            f"product {name} yield expects good units per unit started, at most 1 "
+            f"(e.g. yield: 0.95), got {good}",
+        )
+        return None
+    return good
+
+
+def _read_byproducts(
+    reader: _Reader, spec: yamlio.Map, name: str, names: set[str], phantom: bool
+) -> Mapping[str, Decimal] | None:
+    if "byproducts" not in spec:
+        return None
+    line = spec.key_lines["byproducts"]
+    if phantom:
+        reader.error(
+            line, f"product {name} is a phantom: it is never made, so it has no by-products"
+        )
+        return None
+    return reader.quantities(
+        spec["byproducts"],
+        line,
+        f"product {name} byproducts",
+        names,
+        "item",
+        "units per unit of",
+        " (a by-product needs a standard of its own under materials or products)",
+        itself=name,
+        limit=MAX_QUANTITY,
+        decimals=MAX_QUANTITY_DECIMALS,
+        limit_kind="by-product quantities",
+    )
 
 
 # -- the BOM graph: cycles, depth, magnitudes, start dates (all without recursion) -----------
@@ -1273,7 +1421,10 @@ def _check_graph(reader: _Reader, standards: Standards) -> list[str] | None:
     """
     products = standards.products
     graph = {
-        name: sorted({c for bom in p.bom.values for c in bom if c in products})
+        name: sorted(
+            {c for bom in p.bom.values for c in bom if c in products}
+            | {b for b in p.byproducts if b in products}
+        )
         for name, p in products.items()
     }
     state: dict[str, int] = {}  # 1 on the current path, 2 done
