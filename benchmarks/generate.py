@@ -238,6 +238,39 @@ def generate(
     return "\n".join(header + ledger.lines) + "\n", standards_yaml(model)
 
 
+def generate_revisions(materials: int, seed: int = 7) -> tuple[str, str]:
+    """(ledger text, standards text): ``materials`` materials, each bought on the first day
+    and revised on a date of its own, so that every revision revalues stock on hand.
+
+    One product uses the first two materials (the standards need a product); the last
+    directive falls after every revision, so the plugin runs them all.
+    """
+    rng = random.Random(seed)
+    model = Model(rng, width=2, depth=1, revisions=1, days=materials + 2)
+    for i in range(materials):
+        base = Decimal(rng.randint(5, 2000)) / 100
+        revised = (base * Decimal(rng.uniform(0.9, 1.15))).quantize(CENT)
+        since = START + datetime.timedelta(days=1 + i)
+        model.materials[f"MAT{i:05d}"] = [(START, base), (since, revised)]
+    names = list(model.materials)
+    model.products["PROD"] = {names[0]: 1, names[-1]: 2}
+    model.conversion["PROD"] = (Decimal("1.00"), Decimal("0.50"))
+    header = [
+        'option "title" "Backflush benchmark: revisions"',
+        'option "operating_currency" "USD"',
+        'plugin "beancount_backflush" "standards.yaml"',
+        "",
+    ] + [f"{START} open {account}" for account in ACCOUNTS] + [""]
+    lines = []
+    for name, schedule in model.materials.items():
+        qty = rng.randint(5, 50)
+        actual = (schedule[0][1] * qty).quantize(CENT)
+        lines.append(f'{START} custom "backflush" "purchase" {qty} {name} {actual} USD')
+    last = START + datetime.timedelta(days=materials + 1)
+    lines.append(f'{last} custom "backflush" "produce" 1 PROD')
+    return "\n".join(header + lines) + "\n", standards_yaml(model)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--directives", type=int, default=10_000)

@@ -1,4 +1,5 @@
-"""The benchmark keeps working: a tiny run, no timing assertion (figures are in its README)."""
+"""The benchmark keeps working: a tiny run of each of its modes, no timing assertion (figures
+are in its README)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ def test_benchmark_smoke_run_loads_compact_and_expanded_alike():
     run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "compact / expanded" in run.stdout
+    assert "whole load compact / expanded" in run.stdout
+    assert "garbage collection, whole load" in run.stdout
+    assert "page weight" in run.stdout  # the Fava pages were served
+    assert "Revisions:" in run.stdout
     assert "FUNCTIONAL FAILURE" not in run.stdout
 
 
