@@ -186,10 +186,21 @@ def check_item(book: Book, event: Event) -> None:
             )
         )
     is_material = book.is_material(item)
-    if not is_material and standards.products[item].phantom:
+    product = standards.products.get(item)
+    if product is not None and product.phantom:
         raise Rejected(
             f"{item} is a phantom subassembly: it is never stocked, so it cannot "
             f'be used in "{event.kind}" (it is exploded into its parents\' BOMs)'
+        )
+    if product is not None and product.outputs and event.kind not in ("produce", "unbuild"):
+        raise Rejected(
+            f"{item} is a process: it is never stocked, its co-products "
+            f'{", ".join(product.outputs)} are; use them in "{event.kind}"'
+        )
+    if item in standards.outputs and event.kind in ("produce", "unbuild"):
+        raise Rejected(
+            f"{item} is a co-product of {standards.outputs[item][0]}: "
+            f'"{event.kind}" {standards.outputs[item][0]} makes it'
         )
     if (
         event.total is not None

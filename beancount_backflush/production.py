@@ -33,6 +33,12 @@ received at their standard with each batch, into the account that holds them; th
 was taken out of the main product's standard (net realizable value method). They need the
 completion trigger.
 
+A process with co-products (``outputs: {LAGER: {qty: 100, share: 0.9}, ALE: {qty: 20,
+share: 0.1}}``) is never stocked: ``produce 2 BREW`` receives 200 LAGER and 40 ALE into
+finished goods, each at its share of the process's standard cost per unit of it (the
+relative sales value or physical measure the shares stand for is the user's choice;
+Horngren, Datar & Rajan, *Cost Accounting*, "Allocating joint costs").
+
 ``unbuild`` reverses a completion at the standard in force: only units completed (and not
 yet unbuilt) can be taken apart, only from stock on hand, and under ``[purchase, sale]``
 only units completed and not yet sold.
@@ -82,10 +88,13 @@ def _complete(book: Book, event: Event, sign: Decimal) -> None:
     parts = components(book, product, qty, event.date)
     if event.actuals:
         _check_actuals(book, event, parts)
-    if rollup.byproducts and not book.variant.completion_posts:
+    outputs = book.standards.products[product].outputs
+    joint = [*rollup.byproducts, *outputs]
+    if joint and not book.variant.completion_posts:
+        kind = "co-products" if outputs else "by-products"
         raise Rejected(
-            f"{product} yields by-products ({', '.join(rollup.byproducts)}), which need the "
-            f"completion trigger: with triggers {book.variant.label} completion posts nothing"
+            f"{product} yields {kind} ({', '.join(joint)}), which need the completion "
+            f"trigger: with triggers {book.variant.label} completion posts nothing"
         )
     if not book.variant.completion_posts:
         txn.count(UNSOLD, product, sign * qty)
@@ -99,7 +108,12 @@ def _complete(book: Book, event: Event, sign: Decimal) -> None:
             f"Backflush {event.kind} {qty} {product} (no posting: completion is not a trigger)",
         )
         return
-    txn.lot(book.fg, product, sign * qty, rollup)
+    if outputs:
+        # A process is never stocked: its co-products are, each at its share of the cost.
+        for output, (per_unit, _share) in outputs.items():
+            txn.lot(book.fg, output, sign * tidy(qty * per_unit), book.rollup(output, event.date))
+    else:
+        txn.lot(book.fg, product, sign * qty, rollup)
     from_clearing = Decimal(0)
     usage = book.variances["usage"]
     for account, item, q, sub in parts:

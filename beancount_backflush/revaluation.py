@@ -57,6 +57,10 @@ def revision_plan(standards: Standards) -> list[tuple[datetime.date, list[str], 
         for bom in product.bom.values:
             for component in bom:
                 parents.setdefault(component, set()).add(product.name)
+        for byproduct in product.byproducts:
+            parents.setdefault(byproduct, set()).add(product.name)
+        for output in product.outputs:  # a co-product's standard is its process's share
+            parents.setdefault(product.name, set()).add(output)
     plan = []
     for date in sorted(direct):
         affected = set(direct[date])

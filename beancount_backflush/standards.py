@@ -193,6 +193,8 @@ class Product:
     scrap: tuple[Mapping[str, Decimal], ...] = ()
     yield_: Decimal = Decimal(1)  # good units per unit started
     byproducts: Mapping[str, Decimal] = field(default_factory=dict)  # item -> per unit
+    # A process with co-products: output -> (units per unit of the process, cost share).
+    outputs: Mapping[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,11 @@ class Standards:
     _change_dates: list[datetime.date] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
+        self.outputs: dict[str, tuple[str, Decimal, Decimal]] = {
+            output: (product.name, qty, share)
+            for product in self.products.values()
+            for output, (qty, share) in product.outputs.items()
+        }
         dates: set[datetime.date] = set()
         for material in self.materials.values():
             dates.update(material.cost.effective_dates())
@@ -265,7 +272,12 @@ class Standards:
         return self._change_dates
 
     def is_item(self, name: str) -> bool:
-        return name in self.materials or name in self.products
+        return name in self.materials or name in self.products or name in self.outputs
+
+    def is_process(self, name: str) -> bool:
+        """A product with co-products: it is never stocked itself, its outputs are."""
+        product = self.products.get(name)
+        return product is not None and bool(product.outputs)
 
     def line_of(self, *keys: str) -> int:
         """The standards-file line of a key path like ('materials', 'STEEL', 'cost')."""
@@ -309,6 +321,8 @@ class Standards:
                 material.cost.dates[index] or self.base_date,
                 False,
             )
+        if item in self.outputs:
+            return self._output_rollup(item, date)
         product = self.products[item]
         bom_index = product.bom.index_at(date)
         conv_index = product.conversion.index_at(date)
@@ -378,6 +392,31 @@ class Standards:
             True,
             _unit_cost(planned_loss),
             byproducts,
+        )
+
+    def _output_rollup(self, item: str, date: datetime.date) -> Rollup | None:
+        """A co-product's standard: its share of the process cost, per unit of it
+        (Horngren, Datar & Rajan, *Cost Accounting*, "Allocating joint costs")."""
+        process, qty, share = self.outputs[item]
+        whole = self.rollup(process, date)
+        if whole is None:
+            return None
+        part = share / qty
+
+        def scaled(number: Decimal) -> Decimal:
+            return _unit_cost(number * part)
+
+        return Rollup(
+            item,
+            scaled(whole.total),
+            scaled(whole.material),
+            {pool: scaled(rate) for pool, rate in whole.conversion.items()},
+            {},
+            {},
+            {name: tidy(q * part) for name, q in whole.materials.items()},
+            whole.since,
+            True,
+            scaled(whole.planned_loss),
         )
 
     def where_used(self, item: str) -> list[str]:
@@ -1187,6 +1226,10 @@ def _read_products(
         return products
     reader.remember(node, "products/")
     names = {name for name in node if isinstance(name, str)} | material_names
+    # Co-products need no entry of their own: a process's outputs are items too.
+    for spec in node.values():
+        if isinstance(spec, yamlio.Map) and isinstance(spec.get("outputs"), yamlio.Map):
+            names |= {o for o in spec["outputs"] if isinstance(o, str)}
     # A driver pool's rate on a product is driver units per unit: a quantity, not money.
     rate_limits = {
         pool: (MAX_QUANTITY, MAX_QUANTITY_DECIMALS, "driver units per unit")
@@ -1209,7 +1252,7 @@ def _read_products(
             continue
         reader.keys(
             spec,
-            ("bom", "conversion", "phantom", "unit", "yield", "byproducts"),
+            ("bom", "conversion", "phantom", "unit", "yield", "byproducts", "outputs"),
             f"product {name}",
         )
         reader.remember(spec, f"products/{name}/")
@@ -1300,6 +1343,14 @@ def _read_products(
             continue
         good = _read_yield(reader, spec, name)
         byproducts = _read_byproducts(reader, spec, name, names, phantom)
+        outputs = _read_outputs(reader, spec, name, phantom, currency)
+        for output in outputs or ():
+            if output in material_names or output in node:
+                reader.error(
+                    spec.key_lines["outputs"],
+                    f"co-product {output} of {name} is also defined under materials or "
+                    "products: a process's outputs take their standard from it",
+                )
         if bom is not None and conversion is not None and good is not None:
             products[name] = Product(
                 name,
@@ -1311,8 +1362,61 @@ def _read_products(
                 tuple(scraps) if any(scraps) else (),
                 good,
                 byproducts or {},
+                outputs or {},
             )
     return products
+
+
+def _read_outputs(
+    reader: _Reader, spec: yamlio.Map, name: str, phantom: bool, currency: str
+) -> dict[str, tuple[Decimal, Decimal]] | None:
+    """``outputs: {LAGER: {qty: 100, share: 0.9}, ALE: {qty: 20, share: 0.1}}``."""
+    if "outputs" not in spec:
+        return None
+    line = spec.key_lines["outputs"]
+    node = reader.mapping(spec["outputs"], line, f"product {name} outputs")
+    if node is None:
+        return None
+    if phantom:
+        reader.error(line, f"product {name} is a phantom: it has no outputs of its own")
+        return None
+    outputs: dict[str, tuple[Decimal, Decimal]] = {}
+    for output, value in node.items():
+        key_line = node.key_lines[output]
+        if not _check_item_name(reader, node, output, "co-product", currency):
+            continue
+        what = f"product {name} output {output}"
+        if not isinstance(value, yamlio.Map):
+            reader.error(key_line, f"{what} expects a mapping like {{qty: 100, share: 0.9}}")
+            continue
+        reader.keys(value, ("qty", "share"), what)
+        qty = reader.number(
+            value.get("qty"),
+            value.key_lines.get("qty", key_line),
+            f"{what} qty",
+            limit=MAX_QUANTITY,
+            decimals=MAX_QUANTITY_DECIMALS,
+            kind="output quantities",
+        )
+        share = reader.number(
+            value.get("share"),
+            value.key_lines.get("share", key_line),
+            f"{what} share",
+            decimals=MAX_QUANTITY_DECIMALS,
+            kind="cost shares",
+        )
+        if qty is not None and share is not None:
+            outputs[output] = (qty, share)
+    if len(outputs) != len(node):
+        return None
+    total = sum((share for _, share in outputs.values()), ZERO)
+    if total != 1:
+        reader.error(
+            line,
+            f"product {name} outputs: the cost shares must sum to 1, they sum to {total}",
+        )
+        return None
+    return outputs
 
 
 def _planned_scrap(
@@ -1420,10 +1524,16 @@ def _check_graph(reader: _Reader, standards: Standards) -> list[str] | None:
     iterative depth-first walk: a BOM thousands of levels deep is no recursion.
     """
     products = standards.products
+    process_of = {output: spec[0] for output, spec in standards.outputs.items()}
+
+    def node(name: str) -> str | None:
+        """A co-product stands for its process (its cost comes from it)."""
+        return name if name in products else process_of.get(name)
+
     graph = {
         name: sorted(
-            {c for bom in p.bom.values for c in bom if c in products}
-            | {b for b in p.byproducts if b in products}
+            {n for bom in p.bom.values for c in bom for n in [node(c)] if n}
+            | {n for b in p.byproducts for n in [node(b)] if n}
         )
         for name, p in products.items()
     }
@@ -1518,7 +1628,9 @@ def _check_magnitudes(reader: _Reader, standards: Standards, order: list[str]) -
                 (sum((q * units[c] for c, q in bom.items()), ZERO) for bom in product.bom.values),
                 default=ZERO,
             )
-            cost[name], units[name] = material_cost + conversion, exploded
+            cost[name], units[name] = (material_cost + conversion) / product.yield_, exploded
+            for output, (qty, share) in product.outputs.items():
+                cost[output], units[output] = cost[name] * share / qty, exploded / qty
             if cost[name] >= MAX_ROLLED or exploded >= MAX_ROLLED:
                 over.add(name)
                 what = "cost" if cost[name] >= MAX_ROLLED else "quantity of components"
@@ -1563,6 +1675,8 @@ def _check_start_dates(reader: _Reader, standards: Standards, order: list[str]) 
             start[name] = latest(product.conversion.dates[0], *(start[c] for c in bom.values[0]))
         else:
             start[name] = latest(bom.dates[0], product.conversion.dates[0])
+        for output in product.outputs:
+            start[output] = start[name]
 
 
 # -- the ledger's root accounts -------------------------------------------------------------

@@ -126,3 +126,68 @@ def test_bad_scrap_yield_and_byproduct_lines_are_located(tmp_path):
     assert "yield" in by_line[next(i for i, t in enumerate(lines, 1) if "yield:" in t)]
     assert "at most 1" in by_line[next(i for i, t in enumerate(lines, 1) if "yield:" in t)]
     assert "WORT -> WORT" in by_line[next(i for i, t in enumerate(lines, 1) if "byproducts" in t)]
+
+
+# -- co-products -------------------------------------------------------------------------------
+
+BREWERY = """
+currency: USD
+auto_open: true
+accounts:
+  raw_in_process: Assets:Inventory:RawInProcess
+  finished_goods: Assets:Inventory:FinishedGoods
+  cogs: Expenses:COGS
+conversion:
+  labor: {incurred: Expenses:Labor, allocated: Expenses:Labor:Allocated}
+materials:
+  MALT: {cost: {2026-01-01: 1.00, 2026-02-01: 1.10}}
+  HOPS: {cost: 10.00}
+products:
+  BREW:
+    bom: {MALT: 200, HOPS: 2}
+    conversion: {labor: 300.00}
+    outputs: {LAGER: {qty: 100, share: 0.9}, ALE: {qty: 20, share: 0.1}}
+"""
+
+
+def test_a_process_receives_its_coproducts_at_their_share_of_its_cost(ledger):
+    book = ledger(
+        BREWERY,
+        """
+2026-01-05 custom "backflush" "purchase" 1000 MALT 1000.00 USD
+2026-01-05 custom "backflush" "purchase" 10 HOPS 100.00 USD
+2026-01-06 custom "backflush" "produce" 2 BREW
+2026-01-07 custom "backflush" "sell" 10 LAGER 30.00 USD
+2026-01-08 custom "backflush" "count" 39 ALE
+2026-01-09 custom "backflush" "sell" 1 BREW
+2026-01-09 custom "backflush" "produce" 1 LAGER
+2026-02-02 custom "backflush" "unbuild" 1 BREW
+""",
+        opens=False,
+    )
+    # A batch of BREW costs 200 + 20 + 300 = 520.00: LAGER 0.9 x 520 / 100 = 4.68 a unit,
+    # ALE 0.1 x 520 / 20 = 2.60 a unit. Two batches: 200 LAGER 936.00 + 40 ALE 104.00.
+    assert book.money("Expenses:COGS") == D("46.80")  # 10 LAGER
+    assert book.money("Expenses:Variances:Shrinkage") == D("2.60")  # one ALE missing
+    messages = book.messages()
+    assert any("BREW is a process" in m for m in messages)
+    assert any("LAGER is a co-product of BREW" in m for m in messages)
+    # February: MALT 1.10, a batch 540.00, LAGER 4.86 and ALE 2.70. The 190 LAGER and 39 ALE
+    # were revalued on 02-01; the unbuild takes 100 LAGER and 20 ALE back apart.
+    assert book.units(FG, "LAGER") == 90 and book.units(FG, "ALE") == 19
+    assert book.money(FG) == 90 * D("4.86") + 19 * D("2.70")
+    assert book.units(RIP, "MALT") == 800
+    assert len(messages) == 2
+
+
+def test_coproduct_shares_must_sum_to_one(tmp_path):
+    from beancount_backflush.standards import load_standards
+
+    path = tmp_path / "standards.yaml"
+    path.write_text(BREWERY.replace("share: 0.1", "share: 0.2"))
+    std, errors = load_standards(str(path))
+    assert std is None
+    (error,) = errors
+    assert "the cost shares must sum to 1, they sum to 1.1" in error.message
+    lines = path.read_text().splitlines()
+    assert error.source["lineno"] == next(i for i, t in enumerate(lines, 1) if "outputs:" in t)
