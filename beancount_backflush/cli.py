@@ -119,23 +119,54 @@ def render_rollup(standards: Standards, date: datetime.date) -> str:
             continue
         since = "" if rollup.since == standards.base_date else f"  (since {rollup.since})"
         lines.append(f"{name}{kind}  standard {_fmt(rollup.total)} {ccy}{since}")
-        lines.append(f"  {'component':<22}{'qty':>12}{'unit cost':>14}{'extended':>14}")
+        own = [
+            (_pool_label(standards, pool, amount, " (this level)"), amount)
+            for pool, amount in rollup.own_conversion.items()
+        ]
+        levels = [
+            (_pool_label(standards, pool, amount), amount)
+            for pool, amount in rollup.conversion.items()
+        ]
+        width = max([48, *(len(label) + 2 for label, _ in own + levels)])
+        first = width - 26
+        lines.append(f"  {'component':<{first}}{'qty':>12}{'unit cost':>14}{'extended':>14}")
         for item, qty in rollup.direct.items():
             sub = standards.rollup(item, date)
             assert sub is not None
             lines.append(
-                f"  {item:<22}{_qty(qty):>12}{_fmt(sub.total):>14}{_fmt(qty * sub.total):>14}"
+                f"  {item:<{first}}{_qty(qty):>12}{_fmt(sub.total):>14}{_fmt(qty * sub.total):>14}"
             )
-        for pool, rate in rollup.own_conversion.items():
-            lines.append(f"  {'conversion ' + pool + ' (this level)':<48}{_fmt(rate):>14}")
-        lines.append(f"  {'total':<48}{_fmt(rollup.total):>14}")
+        for label, amount in own:
+            lines.append(f"  {label:<{width}}{_fmt(amount):>14}")
+        lines.append(f"  {'total':<{width}}{_fmt(rollup.total):>14}")
         lines.append("  by cost element, through all levels:")
-        lines.append(f"  {'materials':<48}{_fmt(rollup.material):>14}")
-        for pool, amount in rollup.conversion.items():
-            lines.append(f"  {'conversion ' + pool:<48}{_fmt(amount):>14}")
+        lines.append(f"  {'materials':<{width}}{_fmt(rollup.material):>14}")
+        for label, amount in levels:
+            lines.append(f"  {label:<{width}}{_fmt(amount):>14}")
         exploded = ", ".join(f"{_qty(q)} {m}" for m, q in rollup.materials.items())
         lines += [f"  exploded to materials: {exploded}", ""]
+    drivers = [pool for pool in standards.pools.values() if pool.driver and pool.rate]
+    if drivers:
+        lines.append("Driver pools (products give driver units per unit; money = units x rate):")
+        for pool in drivers:
+            assert pool.rate is not None and pool.driver is not None
+            text = f"  {pool.name}: {_fmt(pool.rate)} {ccy} per {reports.singular(pool.driver)}"
+            if pool.budget is not None:
+                level = reports.driver_units(pool.budget, pool.rate)
+                text += f", fixed: budget {_fmt(pool.budget)} a month over {level:,f} {pool.driver}"
+            lines += [text]
+        lines.append("")
     return "\n".join(lines)
+
+
+def _pool_label(standards: Standards, pool: str, amount: Decimal, suffix: str = "") -> str:
+    """``conversion labor (this level)``; for a driver pool ``conversion labor: 0.80 hours x
+    20.00 =`` (driver units per unit x the standard rate)."""
+    spec = standards.pools.get(pool)
+    if spec is None or not spec.driver or not spec.rate:
+        return f"conversion {pool}{suffix}"
+    units = reports.units_text(reports.driver_units(amount, spec.rate))
+    return f"conversion {pool}{suffix}: {units} {spec.driver} x {_fmt(spec.rate)} ="
 
 
 def _fmt(number: Decimal, places: int = 2) -> str:

@@ -35,7 +35,7 @@ from beancount.core.position import Cost
 
 from . import contract
 from .contract import decimal_meta, event_of, item_of
-from .standards import VARIANCE_KINDS, Standards
+from .standards import VARIANCE_KINDS, Pool, Standards
 
 ZERO = Decimal(0)
 ONE_DAY = datetime.timedelta(days=1)
@@ -62,7 +62,25 @@ BASE_TITLES = {
     "scrap": "production at standard",
     "revaluation": "stock revalued (new standard)",
     "pool": "conversion allocated",
+    "spending": "actual driver units at standard rate (fixed pools: budget)",
+    "efficiency": "standard cost allowed (conversion allocated)",
+    "volume": "budget",
 }
+# The price / efficiency / volume analysis (Horngren's flexible budget), row by row: the
+# kind of variance, its title and the standard base its share is of.
+ANALYSIS_BASES = {
+    "purchase_price": "purchases at standard",
+    "usage": "standard quantity allowed at standard cost",
+    "spending": "actual {driver} at standard rate",
+    "fixed_spending": "budget",
+    "efficiency": "standard cost allowed (allocated)",
+    "volume": "budget",
+    "total": "conversion allocated",
+}
+# Events that allocate conversion (credit a pool's allocated account at standard).
+ALLOCATING = frozenset({contract.PRODUCE, contract.SELL, contract.UNBUILD, contract.RETURN})
+# Events that relieve materials at standard (their actual quantities when given).
+CONSUMING = frozenset({contract.PRODUCE, contract.SELL, contract.UNBUILD})
 COGS_BASIS = "the postings to {account} other than the closes' disposals of variances"
 TRIGGER_TITLES = {
     "purchase-completion-sale": "purchase, completion and sale",
@@ -353,6 +371,81 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class BacklogRow:
+    """Units of an item used before they were received (``negative_stock: backlog``): owed
+    to the stock, credited to the backlog account at standard until receipts clear them."""
+
+    item: str
+    unit: str
+    quantity: Decimal  # units owed (positive)
+    unit_cost: Decimal | None
+    value: Decimal  # owed at standard (positive: the backlog account's credit balance)
+    since: datetime.date | None  # when this backlog opened (from zero)
+
+
+class _Backlog:
+    """The backlog account's lots as they move: units and value owed by item, since when."""
+
+    def __init__(self, account: str | None) -> None:
+        self.account = account
+        self.quantity: dict[str, Decimal] = defaultdict(Decimal)
+        self.value: dict[str, Decimal] = defaultdict(Decimal)
+        self.cost: dict[str, Decimal] = {}
+        self.since: dict[str, datetime.date] = {}
+
+    def add(self, txn: data.Transaction) -> set[str]:
+        """Apply a transaction's backlog postings; the items it touched."""
+        touched: set[str] = set()
+        if self.account is None:
+            return touched
+        for posting in txn.postings:
+            if not _under(posting.account, self.account):
+                continue
+            lot = _lot(posting)
+            if lot is None:
+                continue
+            item, qty, value = lot
+            was_open = bool(self.quantity[item])
+            self.quantity[item] -= qty
+            self.value[item] -= value
+            assert isinstance(posting.cost, Cost)
+            self.cost[item] = posting.cost.number
+            if not self.quantity[item]:
+                self.since.pop(item, None)
+            elif not was_open:
+                self.since[item] = txn.date
+            touched.add(item)
+        return touched
+
+    def open(self) -> dict[str, Decimal]:
+        return {item: qty for item, qty in sorted(self.quantity.items()) if qty}
+
+    def total(self) -> Decimal:
+        return sum((v for i, v in self.value.items() if self.quantity[i] or v), ZERO)
+
+    def rows(self, standards: Standards, items: Collection[str] | None = None) -> list[BacklogRow]:
+        rows = []
+        for item, qty in self.open().items():
+            if items is not None and item not in items:
+                continue
+            value = self.value[item]
+            cost = self.cost.get(item)
+            if cost is not None and value != qty * cost:
+                cost = (value / qty).quantize(Decimal("0.0001"))  # mixed lots
+            rows.append(
+                BacklogRow(item, _unit_of(standards, item), qty, cost, value, self.since.get(item))
+            )
+        return rows
+
+    def describe(self, standards: Standards, currency: str) -> str:
+        """``41.5 kg STEEL (103.75 USD), 2 pcs HOPS (...)``."""
+        return ", ".join(
+            f"{row.quantity:,} {row.unit} {row.item} ({row.value:,.2f} {currency})"
+            for row in self.rows(standards)
+        )
+
+
+@dataclass(frozen=True)
 class InventoryReport:
     currency: str
     end_date: datetime.date | None
@@ -374,6 +467,12 @@ class InventoryReport:
     comparison: list[Comparison] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
+    backlog: list[BacklogRow] = field(default_factory=list)
+    backlog_account: str = ""
+
+    @property
+    def backlog_total(self) -> Decimal:
+        return sum((row.value for row in self.backlog), ZERO)
 
 
 def _flows_of(
@@ -443,6 +542,8 @@ def inventory_report(
     month_inventory: dict[str, Decimal] = {}
     cogs = ZERO
     current_month: str | None = None
+    backlog = _Backlog(standards.accounts.get("backlog"))
+    backlog_touched: set[str] = set()
 
     def snapshot(month: str) -> None:
         month_inventory[month] = sum(by_account_running.values(), ZERO)
@@ -474,6 +575,9 @@ def inventory_report(
                 flow = monthly[month].setdefault(item, ProductFlow(item))
                 flow.add(ProductFlow(item, made, sold, revenue, item_cogs))
         is_close = event == contract.CLOSE
+        items_owed = backlog.add(txn)
+        if picked and in_period and scope.selected is not None:
+            backlog_touched |= items_owed
         for posting in txn.postings:
             account = posting.account
             amount = _money(posting, currency)
@@ -556,6 +660,11 @@ def inventory_report(
         if last_month
         else []
     )
+    backlog_rows: list[BacklogRow] = []
+    if backlog.account is not None and (scope.account is None or account_ok(backlog.account)):
+        backlog_rows = backlog.rows(
+            standards, backlog_touched if scope.selected is not None else None
+        )
     return InventoryReport(
         currency,
         end or period.end,
@@ -577,6 +686,8 @@ def inventory_report(
         comparison=comparison,
         notes=scope_notes("inventory", scope),
         accounts=parents,
+        backlog=backlog_rows,
+        backlog_account=backlog.account or "",
     )
 
 
@@ -649,6 +760,54 @@ class Column:
 
 
 @dataclass
+class AnalysisRow:
+    """One line of the price / efficiency / volume analysis: a variance by month.
+
+    ``kind``: ``purchase_price``, ``usage`` (per item), ``spending``, ``efficiency``,
+    ``volume``, ``unsplit`` (a pool's amount no close has split: no activity, or no close
+    yet), ``total`` (a pool's under/over-allocation: the sum of the rows above it), or driver
+    units, a quantity: ``actual`` (from ``activity``) or ``allowed`` (for the output)."""
+
+    kind: str
+    title: str
+    months: dict[str, Decimal] = field(default_factory=dict)
+    bases: dict[str, Decimal] = field(default_factory=dict)  # month -> standard base
+    base_title: str = ""
+    accounts: tuple[str, ...] = ()  # the accounts behind the figures (journal links)
+    item: str = ""
+    quantity: bool = False  # driver units, not money
+    pool: str = ""
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.months.values(), ZERO)
+
+    @property
+    def base(self) -> Decimal | None:
+        return sum(self.bases.values(), ZERO) if self.base_title else None
+
+    @property
+    def share(self) -> Decimal | None:
+        return None if self.quantity else _share(self.total, self.base)
+
+    def month_share(self, month: str) -> Decimal | None:
+        if self.quantity or not self.base_title:
+            return None
+        return _share(self.months.get(month, ZERO), self.bases.get(month))
+
+
+@dataclass
+class AnalysisSection:
+    """The materials, or one conversion pool, in the analysis."""
+
+    key: str  # "materials" or "pool:<name>"
+    title: str
+    description: str
+    account: str  # what the section's title links to
+    rows: list[AnalysisRow] = field(default_factory=list)
+
+
+@dataclass
 class VarianceReport:
     currency: str
     columns: list[Column]
@@ -667,6 +826,7 @@ class VarianceReport:
     end_date: datetime.date | None = None
     balances_shown: bool = True
     notes: list[str] = field(default_factory=list)
+    analysis: list[AnalysisSection] = field(default_factory=list)
 
     @property
     def total(self) -> Decimal:
@@ -870,7 +1030,8 @@ def variance_report(
     *,
     scope: Scope | None = None,
 ) -> VarianceReport:
-    """Month x variance matrix (positive = unfavourable), as variances arose."""
+    """Month x variance matrix (positive = unfavourable), as variances arose; and the
+    price / efficiency / volume analysis of materials and conversion pools."""
     scope = _scope(scope, end_date)
     all_columns = variance_columns(standards)
     column_of = _column_of(all_columns)
@@ -880,31 +1041,45 @@ def variance_report(
     end = scope.end
     txns = [t for t in all_txns if end is None or t.date <= end]
     materials, products = standards.materials, standards.products
-    rip = standards.accounts.get("raw_in_process")
+    relieving = tuple(
+        a
+        for a in (standards.accounts.get("raw_in_process"), standards.accounts.get("backlog"))
+        if a
+    )
     cogs_account = standards.accounts["cogs"]
     allocated = {p.allocated: f"pool:{p.name}" for p in standards.pools.values()}
+    split_accounts = _split_accounts(standards)
     all_months: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     month_bases: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     disposed: dict[str, Decimal] = defaultdict(Decimal)
     opening: dict[str, Decimal] = defaultdict(Decimal)
     balances: dict[str, Decimal] = defaultdict(Decimal)
     by_item: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    flows = _AnalysisFlows()
     seen: set[str] = set()
     cogs = ZERO
     for txn in txns:
         event = event_of(txn.meta)
         is_close = event == contract.CLOSE
+        is_split = event == contract.SPLIT
         month = month_of(txn.date)
         in_period = txn.date in period
         before = period.begin is not None and txn.date < period.begin
         picked = scope.picks(txn)
+        if event == contract.ACTIVITY and picked:
+            pool = txn.meta.get(contract.META_POOL)
+            units = decimal_meta(txn.meta, contract.META_QUANTITY)
+            if isinstance(pool, str) and units is not None:
+                flows.activity[pool][month] += units
         item_postings: list[tuple[data.Posting, Decimal]] = []
         keys: list[str] = []
         for posting in txn.postings:
             amount = _money(posting, currency)
             if amount is None:
                 if picked and not is_close and event is not None:
-                    _lot_bases(posting, event, materials, products, rip, month_bases[month])
+                    _lot_bases(posting, event, materials, products, relieving, month_bases[month])
+                    if event in CONSUMING:
+                        _material_used(posting, materials, relieving, flows.used, month)
                 continue
             if posting.account == cogs_account and not is_close:
                 if picked:
@@ -912,7 +1087,7 @@ def variance_report(
                 if in_period and picked:
                     cogs += amount
             pool_key = allocated.get(posting.account)
-            if pool_key and picked and not is_close and event is not None:
+            if pool_key and picked and event in ALLOCATING:
                 month_bases[month][pool_key] -= amount
             key = column_of(posting.account)
             if key is None:
@@ -928,14 +1103,27 @@ def variance_report(
                     disposed[key] += amount
                 continue
             all_months[month][key] += amount
-            if in_period and key in ITEM_SPECIFIC:
+            split = split_accounts.get(posting.account)
+            if split is not None:
+                flows.parts[split][month] += amount
+            elif key.startswith("pool:") and not is_split:
+                flows.pools[key[5:]][month] += amount
+            if key in ITEM_SPECIFIC:
                 item_postings.append((posting, amount))
                 keys.append(key)
         if item_postings:
             for key, (_posting, amount), item in zip(
                 keys, item_postings, _attribute(txn, item_postings, standards), strict=True
             ):
-                by_item[key][item] += amount
+                if in_period:
+                    by_item[key][item] += amount
+                if key == "usage":
+                    flows.usage[item][month] += amount
+                    if event in CONSUMING:
+                        # Actual consumption relieves the actual quantity: the standard
+                        # quantity allowed is what was relieved less the usage variance.
+                        flows.used[item][month] -= amount
+                        month_bases[month]["usage"] -= amount
     in_months = set(period.months())
     months = sorted(m for m in all_months if m in in_months)
     all_columns = [
@@ -955,6 +1143,8 @@ def variance_report(
                 "all variances are shown, each the whole account's."
             ] + notes[1:]
     keys_shown = {c.key for c in columns}
+    _pool_bases(standards, flows, month_bases)
+    analysis = _analysis(standards, flows, all_months, month_bases, months, keys_shown)
     matrix = {m: {k: v for k, v in all_months[m].items() if k in keys_shown} for m in months}
     arisen = {c.key: sum((matrix[m].get(c.key, ZERO) for m in months), ZERO) for c in columns}
     bases = {
@@ -983,6 +1173,7 @@ def variance_report(
         end_date=end or period.end,
         balances_shown=scope.selected is None,
         notes=notes,
+        analysis=analysis,
     )
 
 
@@ -991,7 +1182,7 @@ def _lot_bases(
     event: str,
     materials: Mapping[str, Any],
     products: Mapping[str, Any],
-    rip: str | None,
+    relieving: tuple[str, ...],
     bases: dict[str, Decimal],
 ) -> None:
     """Add a lot posting of a generated transaction to the standard bases it belongs to."""
@@ -1002,16 +1193,299 @@ def _lot_bases(
     if item in materials:
         if event in (contract.PURCHASE, contract.REPRICE) and qty > 0:
             bases["purchase_price"] += value
-        elif (
-            event in (contract.PRODUCE, contract.SELL, contract.UNBUILD)
-            and rip is not None
-            and _under(posting.account, rip)
-        ):
+        elif event == contract.RETURN_TO_SUPPLIER and qty < 0:
+            bases["purchase_price"] += value  # purchases net of what went back
+        elif event in CONSUMING and any(_under(posting.account, a) for a in relieving):
             bases["usage"] -= value
     if event == contract.PRODUCE and item in products and qty > 0:
         bases["scrap"] += value
     if event == contract.REVALUE and qty > 0:
         bases["revaluation"] += value
+
+
+def _material_used(
+    posting: data.Posting,
+    materials: Mapping[str, Any],
+    relieving: tuple[str, ...],
+    used: Mapping[str, dict[str, Decimal]],
+    month: str,
+) -> None:
+    """A material relieved (from RIP, or credited to the backlog) at standard cost."""
+    lot = _lot(posting)
+    if lot is None or lot[0] not in materials:
+        return
+    if any(_under(posting.account, a) for a in relieving):
+        used[lot[0]][month] -= lot[2]
+
+
+def _nested() -> defaultdict[str, defaultdict[str, Decimal]]:
+    return defaultdict(lambda: defaultdict(Decimal))
+
+
+@dataclass
+class _AnalysisFlows:
+    """What the variance pass collects for the price / efficiency / volume analysis."""
+
+    activity: defaultdict[str, defaultdict[str, Decimal]] = field(default_factory=_nested)
+    pools: defaultdict[str, defaultdict[str, Decimal]] = field(default_factory=_nested)
+    parts: defaultdict[tuple[str, str], defaultdict[str, Decimal]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(Decimal))
+    )
+    usage: defaultdict[str, defaultdict[str, Decimal]] = field(default_factory=_nested)
+    used: defaultdict[str, defaultdict[str, Decimal]] = field(default_factory=_nested)
+
+
+def _split_accounts(standards: Standards) -> dict[str, tuple[str, str]]:
+    """account -> (pool, kind) of the sub-accounts a close's split posts driver pools to
+    (``Expenses:Variances:Spending:Labor``: the variance account of the kind, then the pool's
+    name in CamelCase)."""
+    found = {}
+    for pool in standards.pools.values():
+        if pool.driver is None:
+            continue
+        kinds = ("spending", "volume") if pool.budget is not None else ("spending", "efficiency")
+        for kind in kinds:
+            parent = standards.variance_accounts.get(kind)
+            if parent:
+                found[f"{parent}:{pool.title}"] = (pool.name, kind)
+    return found
+
+
+def _pool_bases(
+    standards: Standards,
+    flows: _AnalysisFlows,
+    month_bases: dict[str, dict[str, Decimal]],
+) -> None:
+    """The standard bases of each driver pool's spending, efficiency and volume variances,
+    by month (``spending:<pool>`` ...), and of each kind over all pools (``spending`` ...):
+    spending of actual driver units at the standard rate, or of a fixed pool's budget;
+    efficiency of the standard cost allowed (what was allocated); volume of the budget."""
+    for pool in standards.pools.values():
+        if pool.driver is None or pool.rate is None:
+            continue
+        key = f"pool:{pool.name}"
+        if pool.budget is not None:
+            active = (
+                set(flows.pools[pool.name])
+                | {m for m, bases in month_bases.items() if bases.get(key)}
+                | {m for kind in ("spending", "volume") for m in flows.parts[(pool.name, kind)]}
+            )
+            bases = {"spending": dict.fromkeys(active, pool.budget)}
+            bases["volume"] = dict(bases["spending"])
+        else:
+            activity: Mapping[str, Decimal] = flows.activity.get(pool.name, {})
+            bases = {
+                "spending": {m: units * pool.rate for m, units in activity.items()},
+                "efficiency": {m: b[key] for m, b in month_bases.items() if b.get(key)},
+            }
+        for kind, by_month in bases.items():
+            for month, amount in by_month.items():
+                bases_of_month = month_bases[month]
+                for name in (f"{kind}:{pool.name}", kind):
+                    bases_of_month[name] = bases_of_month.get(name, ZERO) + amount
+
+
+def _quantity(number: Decimal) -> Decimal:
+    """Without trailing zeros, never in exponent form (``8E+3`` -> ``8000``)."""
+    number = number.normalize()
+    exponent = number.as_tuple().exponent
+    return number.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else number
+
+
+def _analysis(
+    standards: Standards,
+    flows: _AnalysisFlows,
+    all_months: Mapping[str, Mapping[str, Decimal]],
+    month_bases: Mapping[str, Mapping[str, Decimal]],
+    months: list[str],
+    keys_shown: Collection[str],
+) -> list[AnalysisSection]:
+    """Materials (price, usage per item) and each conversion pool (spending, efficiency or
+    production volume, what no close has split, and the under/over-allocation they add up
+    to), month by month, each with its standard base."""
+
+    def of(by_month: Mapping[str, Decimal]) -> dict[str, Decimal]:
+        return {m: by_month[m] for m in months if by_month.get(m)}
+
+    def base_of(key: str) -> dict[str, Decimal]:
+        return {m: month_bases.get(m, {}).get(key, ZERO) for m in months}
+
+    accounts = standards.variance_accounts
+    sections = []
+    rows = []
+    if "purchase_price" in keys_shown and "purchase_price" in accounts:
+        ppv = of({m: all_months.get(m, {}).get("purchase_price", ZERO) for m in months})
+        rows.append(
+            AnalysisRow(
+                "purchase_price",
+                "Purchase price",
+                ppv,
+                base_of("purchase_price"),
+                ANALYSIS_BASES["purchase_price"],
+                (accounts["purchase_price"],),
+            )
+        )
+    if "usage" in keys_shown and "usage" in accounts:
+        for item in sorted(flows.usage):
+            amounts = of(flows.usage[item])
+            if amounts:
+                rows.append(
+                    AnalysisRow(
+                        "usage",
+                        f"Usage (efficiency): {item}",
+                        amounts,
+                        {m: flows.used[item].get(m, ZERO) for m in months},
+                        ANALYSIS_BASES["usage"],
+                        (accounts["usage"],),
+                        item=item,
+                    )
+                )
+    if rows:
+        sections.append(
+            AnalysisSection(
+                "materials",
+                "Materials",
+                "price on purchases; usage per item, from actual consumption and counts",
+                accounts.get("purchase_price", ""),
+                rows,
+            )
+        )
+    for pool in standards.pools.values():
+        key = f"pool:{pool.name}"
+        split = {
+            kind: (pool.name, kind) in flows.parts for kind in ("spending", "efficiency", "volume")
+        }
+        if key not in keys_shown and not any(split[kind] and kind in keys_shown for kind in split):
+            continue
+        section = _pool_section(standards, pool, flows, months, base_of)
+        if section is not None:
+            sections.append(section)
+    return sections
+
+
+def _pool_section(
+    standards: Standards,
+    pool: Pool,
+    flows: _AnalysisFlows,
+    months: list[str],
+    base_of: Callable[[str], dict[str, Decimal]],
+) -> AnalysisSection | None:
+    allocated = base_of(f"pool:{pool.name}")
+    amount = {m: v for m in months if (v := flows.pools[pool.name].get(m, ZERO))}
+    parts = {
+        kind: {m: v for m in months if (v := flows.parts[(pool.name, kind)].get(m, ZERO))}
+        for kind in ("spending", "efficiency", "volume")
+    }
+    if not amount and not any(parts.values()) and not any(allocated.values()):
+        return None
+    accounts = standards.variance_accounts
+    pool_accounts = tuple(dict.fromkeys((pool.allocated, pool.incurred)))
+    title = words(pool.name)
+    rows = []
+    if pool.driver is None:
+        description = "no cost driver: its under/over-allocation is not split"
+    elif pool.budget is not None:
+        denominator = _quantity(pool.budget / pool.rate) if pool.rate else None
+        description = f"fixed: budget {pool.budget:,.2f} a month" + (
+            f" ({denominator:,f} {pool.driver} at {pool.rate:,.2f})" if denominator else ""
+        )
+        rows.append(
+            AnalysisRow(
+                "spending",
+                "Spending",
+                parts["spending"],
+                base_of(f"spending:{pool.name}"),
+                ANALYSIS_BASES["fixed_spending"],
+                (f"{accounts['spending']}:{pool.title}",),
+            )
+        )
+        rows.append(
+            AnalysisRow(
+                "volume",
+                "Production volume",
+                parts["volume"],
+                base_of(f"volume:{pool.name}"),
+                ANALYSIS_BASES["volume"],
+                (f"{accounts['volume']}:{pool.title}",),
+            )
+        )
+    else:
+        assert pool.rate is not None
+        description = f"variable: {pool.rate:,.2f} per {singular(pool.driver)}"
+        rows.append(
+            AnalysisRow(
+                "spending",
+                "Spending",
+                parts["spending"],
+                base_of(f"spending:{pool.name}"),
+                ANALYSIS_BASES["spending"].format(driver=pool.driver),
+                (f"{accounts['spending']}:{pool.title}",),
+            )
+        )
+        rows.append(
+            AnalysisRow(
+                "efficiency",
+                "Efficiency",
+                parts["efficiency"],
+                base_of(f"efficiency:{pool.name}"),
+                ANALYSIS_BASES["efficiency"],
+                (f"{accounts['efficiency']}:{pool.title}",),
+            )
+        )
+    if pool.driver is not None:
+        split = {m: sum((p.get(m, ZERO) for p in parts.values()), ZERO) for m in months}
+        unsplit = {m: v for m in months if (v := amount.get(m, ZERO) - split[m])}
+        if unsplit:
+            rows.append(
+                AnalysisRow(
+                    "unsplit",
+                    "Not split (no activity, or no close yet)",
+                    unsplit,
+                    accounts=pool_accounts,
+                )
+            )
+    rows.append(
+        AnalysisRow(
+            "total",
+            "Under/(over)-allocated",
+            amount,
+            dict(allocated),
+            ANALYSIS_BASES["total"],
+            pool_accounts,
+        )
+    )
+    if pool.driver is not None and pool.rate:
+        recorded: Mapping[str, Decimal] = flows.activity.get(pool.name, {})
+        actual = {m: v for m in months if (v := recorded.get(m, ZERO))}
+        allowed = {m: _quantity(v / pool.rate) for m, v in allocated.items() if v}
+        if actual:
+            rows.append(
+                AnalysisRow(
+                    "actual", f"Actual {pool.driver}", actual, quantity=True, pool=pool.name
+                )
+            )
+        rows.append(
+            AnalysisRow(
+                "allowed",
+                f"Standard {pool.driver} allowed",
+                allowed,
+                accounts=(pool.allocated,),
+                quantity=True,
+                pool=pool.name,
+            )
+        )
+    return AnalysisSection(
+        f"pool:{pool.name}",
+        title,
+        description,
+        _common_parent(pool_accounts),
+        rows,
+    )
+
+
+def singular(unit: str) -> str:
+    """``hours`` -> ``hour``, ``machine-hours`` -> ``machine-hour`` (for "per ...")."""
+    return unit[:-1] if unit.endswith("s") and not unit.endswith("ss") else unit
 
 
 # -- standards ---------------------------------------------------------------------------------
@@ -1039,6 +1513,62 @@ class ProductStandard:
     material: Decimal
     conversion: dict[str, Decimal]
     bom: list[BomNode]
+    # Driver pools: driver units per unit through all levels (conversion / the pool's rate).
+    drivers: dict[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PoolStandard:
+    """A conversion pool as the standards file sets it."""
+
+    name: str
+    title: str
+    incurred: str
+    allocated: str
+    driver: str | None
+    rate: Decimal | None
+    budget: Decimal | None
+    line: int = 0
+
+    @property
+    def kind(self) -> str:
+        if self.driver is None:
+            return "money per unit"
+        return "fixed" if self.budget is not None else "variable"
+
+    @property
+    def denominator(self) -> Decimal | None:
+        """A fixed pool's denominator level: the driver units its budget is spread over."""
+        if self.budget is None or not self.rate:
+            return None
+        return _quantity(self.budget / self.rate)
+
+    def units(self, money: Decimal | None) -> Decimal | None:
+        """Driver units of a conversion amount (units x rate = money)."""
+        if money is None or not self.rate:
+            return None
+        return driver_units(money, self.rate)
+
+
+def units_text(units: Decimal) -> str:
+    """Driver units with at least two decimals: ``0.80``, ``1.125``."""
+    exponent = units.normalize().as_tuple().exponent
+    places = max(2, -exponent if isinstance(exponent, int) else 2)
+    return f"{units:,.{places}f}"
+
+
+def driver_text(pool: PoolStandard, units: Decimal) -> str:
+    """``0.80 hours x 20.00``."""
+    return f"{units_text(units)} {pool.driver} x {pool.rate:,.2f}"
+
+
+def driver_units(money: Decimal, rate: Decimal) -> Decimal:
+    """Driver units per unit from a conversion amount: exact when it terminates, else to
+    6 decimals (a yield can make it recurring)."""
+    units = money / rate
+    if len(units.normalize().as_tuple().digits) > 12:
+        units = units.quantize(Decimal("0.000001"))
+    return _quantity(units)
 
 
 @dataclass(frozen=True)
@@ -1063,6 +1593,11 @@ class StandardsReport:
     pool_titles: dict[str, str] = field(default_factory=dict)
     pool_accounts: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    pool_standards: list[PoolStandard] = field(default_factory=list)
+
+    @property
+    def driver_pools(self) -> list[PoolStandard]:
+        return [p for p in self.pool_standards if p.driver is not None]
 
     @property
     def triggers(self) -> str:
@@ -1093,17 +1628,37 @@ def _bom_tree(
 def standards_report(
     standards: Standards, date: datetime.date, *, scope: Scope | None = None
 ) -> StandardsReport:
+    pool_standards = [
+        PoolStandard(
+            name,
+            words(name),
+            p.incurred,
+            p.allocated,
+            p.driver,
+            p.rate,
+            p.budget,
+            p.line,
+        )
+        for name, p in standards.pools.items()
+    ]
     products = []
     for name, product in standards.products.items():
         rollup = standards.rollup(name, date)
+        conversion = dict(rollup.conversion) if rollup else {}
+        drivers = {
+            pool.name: units
+            for pool in pool_standards
+            if (units := pool.units(conversion.get(pool.name))) is not None
+        }
         products.append(
             ProductStandard(
                 name,
                 product.phantom,
                 rollup.total if rollup else None,
                 rollup.material if rollup else ZERO,
-                dict(rollup.conversion) if rollup else {},
+                conversion,
                 _bom_tree(standards, name, date),
+                drivers,
             )
         )
     materials = []
@@ -1141,6 +1696,7 @@ def standards_report(
             for name, p in standards.pools.items()
         },
         notes=scope_notes("standards", scope or Scope()),
+        pool_standards=pool_standards,
     )
 
 
@@ -1157,6 +1713,8 @@ class MonthHealth:
     variance_share: Decimal | None
     uninventoried: Decimal | None
     days: int = 0
+    backlog: Decimal = ZERO  # owed to stock at the month end (or the period's end), at standard
+    backlog_items: str = ""  # ``41.5 kg STEEL (103.75 USD)``
 
 
 @dataclass(frozen=True)
@@ -1221,8 +1779,15 @@ def health_report(
     last_count: dict[str, datetime.date] = {}
     first_receipt: dict[str, datetime.date] = {}
     held: dict[str, Decimal] = defaultdict(Decimal)
+    backlog = _Backlog(standards.accounts.get("backlog"))
+    owed: dict[str, tuple[Decimal, str]] = {}  # month -> backlog at its end
+    current: str | None = None
     for txn in txns:
         month = month_of(txn.date)
+        if current is not None and month != current and backlog.open():
+            owed[current] = (backlog.total(), backlog.describe(standards, currency))
+        current = month
+        backlog.add(txn)
         meta = txn.meta
         event = event_of(meta)
         is_close = event == contract.CLOSE
@@ -1254,6 +1819,8 @@ def health_report(
             elif not is_close and column_of(posting.account) is not None:
                 by_month[month]["variances"] += amount
         by_month[month]["inventory"] = inventory
+    if current is not None and backlog.open():
+        owed[current] = (backlog.total(), backlog.describe(standards, currency))
     months = []
     materiality = standards.close.materiality
     in_months = set(period.months())
@@ -1275,6 +1842,7 @@ def health_report(
                 _share(variances, cogs if cogs > 0 else None),
                 uninventoried.get(month),
                 span,
+                *owed.get(month, (ZERO, "")),
             )
         )
     counts = []
@@ -1288,7 +1856,7 @@ def health_report(
             counts.append(CountStatus(item, qty, counted, since, (end - since).days))
     overdue = [(c.item, c.last_count) for c in counts if c.overdue]
     never = [c.item for c in counts if c.last_count is None]
-    warnings = _health_warnings(standards, months, overdue)
+    warnings = _health_warnings(standards, months, overdue, end)
     information = []
     pending = [c for c in counts if c.last_count is None and not c.overdue]
     if pending:
@@ -1334,11 +1902,26 @@ def health_report(
 
 
 def _health_warnings(
-    standards: Standards, months: list[MonthHealth], overdue: list[tuple[str, datetime.date | None]]
+    standards: Standards,
+    months: list[MonthHealth],
+    overdue: list[tuple[str, datetime.date | None]],
+    end: datetime.date | None = None,
 ) -> list[str]:
     warnings = []
     materiality = standards.close.materiality
     for m in months:
+        if m.backlog_items:
+            last = month_end(m.month)
+            at = (
+                f"at the month end ({last})"
+                if end is None or last <= end
+                else f"at {end}, before the month-end close"
+            )
+            warnings.append(
+                f"{m.month}: backlog open {at}: {m.backlog_items} used but not yet received "
+                f"(in {standards.accounts.get('backlog')}). Record the receipts (a purchase "
+                "clears the backlog first): a close with open backlog is an error."
+            )
         if m.variance_share is not None and materiality and abs(m.variance_share) > materiality:
             warnings.append(
                 f"{m.month}: variances were {m.variance_share:.1%} of COGS at standard, above "
@@ -1443,6 +2026,7 @@ def inventory_tables(report: InventoryReport) -> list[Table]:
         "Year to date",
     ]
     compare = [[c.title, c.month, c.previous, c.change, c.year_to_date] for c in report.comparison]
+    backlog = [[b.item, b.quantity, b.unit, b.unit_cost, b.value, b.since] for b in report.backlog]
     return [
         Table(
             "inventory",
@@ -1483,6 +2067,15 @@ def inventory_tables(report: InventoryReport) -> list[Table]:
             compare_columns,
             compare,
             _num(compare_columns, 1),
+        ),
+        Table(
+            "backlog",
+            f"Open backlog (in {report.backlog_account or 'the backlog account'}): units used "
+            "before they were received, owed at standard",
+            ["Item", "Quantity owed", "Unit", "Standard cost", "Value at standard", "Open since"],
+            backlog,
+            frozenset({1, 3, 4}),
+            frozenset({1}),
         ),
     ]
 
@@ -1562,7 +2155,48 @@ def variance_tables(report: VarianceReport) -> list[Table]:
         Table(
             "by-item", "Variances by item", ["Variance", "Item", "Amount"], by_item, frozenset({2})
         ),
+        analysis_table(report),
     ]
+
+
+ANALYSIS_TITLE = "Price, efficiency and volume variances by month"
+
+
+def analysis_table(report: VarianceReport) -> Table:
+    """The analysis as one table: a row per variance, sections one after the other."""
+    months = report.months
+    columns = [
+        "Element",
+        "Variance",
+        *months,
+        "Total",
+        "Share of base",
+        "Base amount",
+        "Base",
+    ]
+    rows = []
+    for section in report.analysis:
+        for row in section.rows:
+            rows.append(
+                [
+                    section.title,
+                    row.title,
+                    *(row.months.get(m, ZERO) for m in months),
+                    row.total,
+                    row.share,
+                    row.base,
+                    row.base_title,
+                ]
+            )
+    last = len(columns) - 1
+    return Table(
+        "analysis",
+        ANALYSIS_TITLE,
+        columns,
+        rows,
+        frozenset(range(2, last)),
+        shares=frozenset({last - 2}),
+    )
 
 
 def standards_tables(report: StandardsReport) -> list[Table]:
@@ -1630,6 +2264,46 @@ def standards_tables(report: StandardsReport) -> list[Table]:
             ["Effective", "Item", "Field", "Value", "Source"],
             history,
         ),
+        Table(
+            "pools",
+            "Conversion pools",
+            [
+                "Pool",
+                "Kind",
+                "Driver",
+                "Rate",
+                "Budget a month",
+                "Denominator level",
+                "Incurred",
+                "Allocated",
+            ],
+            [
+                [p.name, p.kind, p.driver, p.rate, p.budget, p.denominator, p.incurred, p.allocated]
+                for p in report.pool_standards
+            ],
+            frozenset({3, 4, 5}),
+            frozenset({5}),
+        ),
+        Table(
+            "drivers",
+            "Conversion by driver: driver units per unit x rate, through all levels",
+            ["Product", "Pool", "Driver units per unit", "Driver", "Rate", "Standard"],
+            [
+                [
+                    p.product,
+                    pool.name,
+                    p.drivers[pool.name],
+                    pool.driver,
+                    pool.rate,
+                    p.conversion.get(pool.name),
+                ]
+                for p in report.products
+                for pool in report.driver_pools
+                if pool.name in p.drivers
+            ],
+            frozenset({2, 4, 5}),
+            frozenset({2}),
+        ),
     ]
 
 
@@ -1642,6 +2316,7 @@ def health_tables(report: HealthReport) -> list[Table]:
         "Variances",
         "Share of COGS",
         "Uninventoried",
+        "Backlog at month end",
     ]
     rows = [
         [
@@ -1652,6 +2327,7 @@ def health_tables(report: HealthReport) -> list[Table]:
             m.variances,
             m.variance_share,
             m.uninventoried,
+            m.backlog,
         ]
         for m in report.months
     ]
@@ -1769,10 +2445,12 @@ def render_table_text(table: Table) -> str:
     return f"{table.title}\n\n" + _table(table.columns, rows, table.numeric) + "\n"
 
 
-def _percent(value: Decimal | None) -> str:
+def _percent(value: Decimal | None, places: int = 1) -> str:
     if value is None or value == 0:
         return ""
-    return f"{value * 100:.1f} %" if abs(value) >= Decimal("0.001") else f"{value * 100:.2f} %"
+    if abs(value) < Decimal("0.001"):
+        places = max(places, 2)
+    return f"{value * 100:.{places}f} %"
 
 
 def render_inventory_text(report: InventoryReport) -> str:
@@ -1811,6 +2489,13 @@ def render_inventory_text(report: InventoryReport) -> str:
         )
     else:
         out.append("Days on hand: no COGS at standard in the period.")
+    if report.backlog:
+        out += ["", render_table_text(inventory_tables(report)[5]).rstrip("\n")]
+        out.append(
+            f"Backlog total: {_fmt_money(report.backlog_total)} {report.currency} owed to the "
+            "stock; the next receipts of these items clear it first, and a close with open "
+            "backlog is an error."
+        )
     if report.products:
         out += ["", render_table_text(inventory_tables(report)[2])]
     out += report.notes
@@ -1839,8 +2524,63 @@ def render_variances_text(report: VarianceReport) -> str:
             out.append(f"  {column.title}: {share} of {column.base_title} ({base})")
         elif report.arisen.get(column.key):
             out.append(f"  {column.title}: no {column.base_title} to compare with")
+    if report.analysis:
+        out += ["", render_analysis_text(report)]
     out += report.notes
     return "\n".join(out) + "\n"
+
+
+ANALYSIS_NOTE = (
+    "Each share is of the variance's standard base: purchase price of purchases at "
+    "standard; usage of the standard quantity allowed at standard cost; spending of the "
+    "actual driver units at the standard rate (a fixed pool: of its budget), i.e. how far "
+    "the actual rate is from the standard; efficiency of the standard cost allowed for the "
+    "output (what was allocated); production volume of the budget; a pool's under/(over)-"
+    "allocation of what it allocated."
+)
+
+
+def render_analysis_text(report: VarianceReport) -> str:
+    months = report.months
+    rows: list[list[str]] = []
+    headings: dict[int, str] = {}  # row index -> the section's heading before it
+    for section in report.analysis:
+        headings[len(rows)] = f"{section.title} ({section.description})"
+        for row in section.rows:
+
+            def cell(value: Decimal | None, quantity: bool = row.quantity) -> str:
+                if value is None or value == 0:
+                    return ""
+                return f"{value:,}" if quantity else _fmt_money(value)
+
+            base = ""
+            if row.base_title:
+                base = f"{_fmt_money(row.base) or '0.00'} {row.base_title}"
+            rows.append(
+                [
+                    f"  {row.title}",
+                    *(cell(row.months.get(m)) for m in months),
+                    cell(row.total),
+                    _percent(row.share, 2),
+                    base,
+                ]
+            )
+    headers = ["", *months, "Total", "Share", "Of base"]
+    lines = _table(headers, rows, set(range(1, len(months) + 3))).split("\n")
+    body = lines[:2]
+    for index, line in enumerate(lines[2:]):
+        if index in headings:
+            body.append(headings[index])
+        body.append(line)
+    return "\n".join(
+        [
+            f"{ANALYSIS_TITLE} ({report.currency}; positive = unfavourable)",
+            "",
+            *body,
+            "",
+            ANALYSIS_NOTE,
+        ]
+    )
 
 
 def render_standards_text(report: StandardsReport) -> str:
@@ -1869,6 +2609,31 @@ def render_standards_text(report: StandardsReport) -> str:
         if not product.phantom:
             out.append(f"  {product.product}  {_fmt_money(product.total)}")
             walk(product.bom, 2)
+    if report.driver_pools:
+        out += ["", "Conversion by driver, per unit through all levels:"]
+        width = max(len(pool.name) for pool in report.driver_pools)
+        for product in report.products:
+            label = product.product
+            for pool in report.driver_pools:
+                if pool.name in product.drivers:
+                    out.append(
+                        f"  {label:<{len(product.product)}}  {pool.name:<{width}}  "
+                        f"{driver_text(pool, product.drivers[pool.name])} = "
+                        f"{_fmt_money(product.conversion.get(pool.name))}"
+                    )
+                    label = ""
+        out += ["", "Driver pools:"]
+        for pool in report.driver_pools:
+            fixed = (
+                f"fixed, budget {_fmt_money(pool.budget)} a month over "
+                f"{pool.denominator:,f} {pool.driver}"
+                if pool.denominator is not None
+                else "variable"
+            )
+            out.append(
+                f"  {pool.name}: {_fmt_money(pool.rate)} per {singular(pool.driver or '')}, "
+                + fixed
+            )
     if report.history:
         out += ["", "History of standards:"]
         for change in report.history:
@@ -1890,15 +2655,20 @@ def render_health_text(report: HealthReport) -> str:
             _fmt_money(m.variances),
             _percent(m.variance_share),
             _fmt_money(m.uninventoried),
+            _fmt_money(m.backlog),
         ]
         for m in report.months
     ]
+    columns = months.columns
+    if not any(m.backlog for m in report.months):
+        columns = columns[:-1]
+        rows = [row[:-1] for row in rows]
     out = [f"Backflush health ({report.currency}) to {report.end_date}", ""]
     out += [f"WARNING: {w}" for w in report.warnings]
     out += report.information
     out += [
         "",
-        _table(months.columns, rows, months.numeric),
+        _table(columns, rows, months.numeric),
         "",
         f"COGS is {report.cogs_basis}. Days on hand trend: {report.trend}.",
     ]

@@ -24,7 +24,7 @@ from flask import Response, abort, request, url_for
 from werkzeug.utils import secure_filename
 
 from .. import reports
-from ..contract import CLOSE, META_EVENT, META_ITEM
+from ..contract import ACTIVITY, CLOSE, META_EVENT, META_ITEM, META_POOL
 from ..plugin import standards_for
 from ..standards import Standards
 
@@ -182,6 +182,14 @@ class BackflushPage(FavaExtensionBase):
             terms.insert(0, item_filter(item))
         return self.month_url(month, *terms)
 
+    def activity_url(self, pool: str, month: str | None = None) -> str:
+        """Journal of a pool's ``activity`` directives (actual driver units)."""
+        return self.month_url(month, f'{META_EVENT}:"^{ACTIVITY}$"', f"{META_POOL}:{_quote(pool)}")
+
+    @staticmethod
+    def backlog_term(account: str) -> str:
+        return accounts_filter([account])
+
     def month_url(self, month: str | None, *terms: str) -> str:
         """Journal of a month's entries (the whole page's period when ``month`` is None)."""
         if month is None:
@@ -197,6 +205,23 @@ class BackflushPage(FavaExtensionBase):
 
     def editor_url(self, path: str, line: int) -> str:
         return url_for("report", report_name="editor", file_path=path, line=str(line))
+
+    @staticmethod
+    def analysis_note() -> str:
+        return reports.ANALYSIS_NOTE
+
+    @staticmethod
+    def units_text(units: Any) -> str:
+        return reports.units_text(units)
+
+    @staticmethod
+    def singular(unit: str | None) -> str:
+        return reports.singular(unit or "")
+
+    @staticmethod
+    def driver_text(report: reports.StandardsReport, pool: str, units: Any) -> str:
+        found = next((p for p in report.pool_standards if p.name == pool), None)
+        return "" if found is None else reports.driver_text(found, units)
 
     @staticmethod
     def leaf(account: str, parents: list[str] | None = None) -> str:
