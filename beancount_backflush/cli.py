@@ -136,15 +136,35 @@ def render_rollup(standards: Standards, date: datetime.date) -> str:
             lines.append(
                 f"  {item:<{first}}{_qty(qty):>12}{_fmt(sub.total):>14}{_fmt(qty * sub.total):>14}"
             )
+        for item, qty in rollup.byproducts.items():
+            sub = standards.rollup(item, date)
+            assert sub is not None
+            label = f"by-product {item}"
+            lines.append(
+                f"  {label:<{first}}{_qty(-qty):>12}{_fmt(sub.total):>14}"
+                f"{_fmt(-qty * sub.total):>14}"
+            )
         for label, amount in own:
             lines.append(f"  {label:<{width}}{_fmt(amount):>14}")
         lines.append(f"  {'total':<{width}}{_fmt(rollup.total):>14}")
+        planned = rollup.planned_loss
+        if planned:
+            label = "of which planned scrap and yield loss"
+            lines.append(f"  {label:<{width}}{_fmt(planned):>14}")
         lines.append("  by cost element, through all levels:")
         lines.append(f"  {'materials':<{width}}{_fmt(rollup.material):>14}")
         for label, amount in levels:
             lines.append(f"  {label:<{width}}{_fmt(amount):>14}")
         exploded = ", ".join(f"{_qty(q)} {m}" for m, q in rollup.materials.items())
-        lines += [f"  exploded to materials: {exploded}", ""]
+        lines.append(f"  exploded to materials: {exploded}")
+        for output, (qty, share) in product.outputs.items():
+            sub = standards.rollup(output, date)
+            each = f"{_fmt(sub.total)} {ccy} each" if sub is not None else "no standard"
+            lines.append(
+                f"  co-product {output}: {_qty(qty)} per {name}, cost share {_qty(share * 100)} %"
+                f" = {each} (the process is never stocked, its outputs are)"
+            )
+        lines.append("")
     drivers = [pool for pool in standards.pools.values() if pool.driver and pool.rate]
     if drivers:
         lines.append("Driver pools (products give driver units per unit; money = units x rate):")

@@ -1515,6 +1515,8 @@ class ProductStandard:
     bom: list[BomNode]
     # Driver pools: driver units per unit through all levels (conversion / the pool's rate).
     drivers: dict[str, Decimal] = field(default_factory=dict)
+    planned_loss: Decimal = ZERO  # the part of the standard that is planned scrap and yield loss
+    note: str = ""  # a process with co-products, or a co-product of a process
 
 
 @dataclass(frozen=True)
@@ -1622,6 +1624,11 @@ def _bom_tree(
             nodes.append(
                 BomNode(item, qty, kind, rollup.total if rollup else None, children, node_path)
             )
+    for item, qty in standards.products[product].byproducts.items():
+        # A by-product is received, not consumed: a negative line, as in SAP's BOMs.
+        rollup = standards.rollup(item, date)
+        cost = rollup.total if rollup else None
+        nodes.append(BomNode(item, -qty, "by-product", cost, [], f"{path or product}:{item}"))
     return nodes
 
 
@@ -1650,6 +1657,10 @@ def standards_report(
             for pool in pool_standards
             if (units := pool.units(conversion.get(pool.name))) is not None
         }
+        outputs = ", ".join(
+            f"{qty.normalize():f} {output} ({(share * 100).normalize():f} % of the cost)"
+            for output, (qty, share) in product.outputs.items()
+        )
         products.append(
             ProductStandard(
                 name,
@@ -1659,8 +1670,26 @@ def standards_report(
                 conversion,
                 _bom_tree(standards, name, date),
                 drivers,
+                rollup.planned_loss if rollup else ZERO,
+                f"process, never stocked: yields {outputs}" if outputs else "",
             )
         )
+        for output, (qty, share) in product.outputs.items():
+            part = standards.rollup(output, date)
+            products.append(
+                ProductStandard(
+                    output,
+                    False,
+                    part.total if part else None,
+                    part.material if part else ZERO,
+                    dict(part.conversion) if part else {},
+                    [],
+                    {},
+                    part.planned_loss if part else ZERO,
+                    f"co-product of {name}: {(share * 100).normalize():f} % of its cost over "
+                    f"{qty.normalize():f} units",
+                )
+            )
     materials = []
     for name, material in standards.materials.items():
         materials.append(
@@ -2217,6 +2246,15 @@ def standards_tables(report: StandardsReport) -> list[Table]:
         ]
         for p in report.products
     ]
+    if any(p.planned_loss for p in report.products):
+        columns.append("Of which planned loss")
+        for row, p in zip(rows, report.products, strict=True):
+            row.append(p.planned_loss)
+    if any(p.note for p in report.products):
+        columns.append("Note")
+        for row, p in zip(rows, report.products, strict=True):
+            row.append(p.note)
+    money = frozenset(i for i in range(2, len(columns)) if columns[i] != "Note")
     bom: list[list[Any]] = []
 
     def walk(product: str, nodes: list[BomNode], level: int) -> None:
@@ -2242,7 +2280,7 @@ def standards_tables(report: StandardsReport) -> list[Table]:
         [c.date, c.item, c.field, c.value, f"{report.path}:{c.line}"] for c in report.history
     ]
     return [
-        Table("products", "Standard cost by product", columns, rows, _num(columns, 2)),
+        Table("products", "Standard cost by product", columns, rows, money),
         Table(
             "bom",
             "Bills of materials",
