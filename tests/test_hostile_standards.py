@@ -627,7 +627,8 @@ WEIRD_KEYS = [
     "currency", "materials", "products", "accounts", "conversion", "close", "bom", "cost",
     "unit", "phantom", "triggers", "warn_uninventoried", "precision", "STEEL", "BOLT", "FRAME",
     "USD", "NULL", "~", "FALSE", "true", "<<", "''", "1", "-0", "2026-02-30", "2026-01-01",
-    "0000-01-01", "labor", "incurred", "x y", "? k",
+    "0000-01-01", "labor", "incurred", "x y", "? k", "yield", "outputs", "byproducts", "qty",
+    "share", "driver", "rate", "budget", "links", "negative_stock",
 ]  # fmt: skip
 WEIRD_SCALARS = [
     "0", "-0", "-0.0", "1", "0.05", "2.50", "1e26", "1e999999999", "1e-999999999", "1e33",
