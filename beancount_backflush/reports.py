@@ -433,7 +433,14 @@ class _Backlog:
             if cost is not None and value != qty * cost:
                 cost = (value / qty).quantize(Decimal("0.0001"))  # mixed lots
             rows.append(
-                BacklogRow(item, _unit_of(standards, item), qty, cost, value, self.since.get(item))
+                BacklogRow(
+                    item,
+                    _unit_of(standards, item),
+                    _quantity(qty),
+                    cost,
+                    value,
+                    self.since.get(item),
+                )
             )
         return rows
 
