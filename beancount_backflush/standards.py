@@ -943,7 +943,30 @@ def _parse(tree: Any, reader: _Reader) -> Standards | None:
     _check_start_dates(reader, standards, order)
     if reader.errors:
         return None
+    _check_byproduct_credits(reader, standards)
+    if reader.errors:
+        return None
     return standards
+
+
+def _check_byproduct_credits(reader: _Reader, standards: Standards) -> None:
+    """By-products worth more than what their product is made of would give it a negative
+    standard cost (Beancount refuses negative lots): an error at the byproducts line."""
+    dates = [datetime.date(1, 1, 1), *standards.change_dates]
+    for name, product in standards.products.items():
+        if not product.byproducts:
+            continue
+        for date in dates:
+            rollup = standards.rollup(name, date)
+            if rollup is not None and rollup.total < 0:
+                reader.error(
+                    standards.line_of("products", name, "byproducts"),
+                    f"product {name}: its by-products are worth more than it is made of "
+                    f"(standard cost {rollup.total} from {max(date, rollup.since)}): lower "
+                    "their quantity or standard",
+                )
+                break
+    standards._rollups.clear()  # base_date is set later, by the plugin
 
 
 def _kind(tree: Any) -> str:

@@ -38,7 +38,7 @@ from typing import Any
 from beancount import loader
 from beancount.core import data
 from conftest import OPEN_ACCOUNTS
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from beancount_backflush.cli import expand_text
@@ -97,7 +97,7 @@ VARIANTS = {
 }
 SHORTFALLS = ("not enough stock", "completed and not yet sold")
 # Not about stock: a listed actual component that the BOM in force does not have.
-ALWAYS_POSSIBLE = ("is not a component of", "with open backlog")
+ALWAYS_POSSIBLE = ("is not a component of", "with open backlog", "need the completion trigger")
 # Whatever the negative-stock policy: stock that was never there cannot come back.
 NEVER_ALLOWED = (
     "a return cannot put back more than was sold",
@@ -126,6 +126,8 @@ COSTS = decimals(1, 10_000, 6)  # 0.000001 .. 10,000 with up to six decimals
 BOM_QTY = decimals(1, 40, 3)  # 0.001 .. 40
 RATES = st.one_of(st.just(ZERO), decimals(1, 30_000, 4))
 QTY = decimals(1, 300, 2)  # 0.01 .. 300 units
+SCRAP = st.integers(1, 50).map(lambda n: D(n).scaleb(-2))  # planned scrap 0.01 .. 0.50
+YIELD = st.integers(50, 100).map(lambda n: D(n).scaleb(-2))  # 0.50 .. 1.00
 MONEY = st.builds(lambda n: D(n).scaleb(-2), st.integers(0, 5_000_000))
 
 
@@ -177,6 +179,10 @@ class Scenario:
                 parts.append(f"conversion: {dated(spec['conversion'])}")
             if spec["phantom"]:
                 parts.append("phantom: true")
+            if spec.get("yield"):
+                parts.append(f"yield: {spec['yield']}")
+            if spec.get("byproducts"):
+                parts.append(f"byproducts: {flow(spec['byproducts'])}")
             lines.append(f"  {name}: {{{', '.join(parts)}}}")
         return "\n".join(lines) + "\n"
 
@@ -227,8 +233,12 @@ def scenarios(draw: Any, max_events: int = 40) -> Scenario:
     for i in range(draw(st.integers(1, 4))):
         choices = [*materials, *products]
 
-        def boms(choices: list[str] = choices) -> st.SearchStrategy[dict[str, Decimal]]:
-            return st.dictionaries(st.sampled_from(choices), BOM_QTY, min_size=1, max_size=3)
+        def boms(choices: list[str] = choices) -> st.SearchStrategy[dict[str, Any]]:
+            # A line is a quantity, or a quantity with planned scrap.
+            line = st.one_of(
+                BOM_QTY, st.fixed_dictionaries({"qty": BOM_QTY, "scrap": SCRAP})
+            )
+            return st.dictionaries(st.sampled_from(choices), line, min_size=1, max_size=3)
 
         rates = st.dictionaries(st.sampled_from(["labor", "overhead"]), RATES, max_size=2)
         conversion = draw(st.booleans())
@@ -237,6 +247,12 @@ def scenarios(draw: Any, max_events: int = 40) -> Scenario:
             "conversion": versions(draw, rates, change_days) if conversion else None,
             "phantom": i < 3 and draw(st.integers(0, 3)) == 0,
         }
+        if not products[f"P{i}"]["phantom"]:
+            if draw(st.booleans()):
+                products[f"P{i}"]["yield"] = draw(YIELD)
+            if draw(st.integers(0, 3)) == 0:  # a by-product: a material, at its standard
+                byproduct = draw(st.sampled_from(list(materials)))
+                products[f"P{i}"]["byproducts"] = {byproduct: draw(SCRAP)}
     s = Scenario(
         variant=variant,
         disposition=draw(st.sampled_from(["cogs", "prorate"])),
@@ -334,6 +350,10 @@ def load(s: Scenario) -> Loaded:
             file.write(s.standards_yaml())
         entries, errors, options = loader.load_string(s.ledger_text(path))
         standards, problems = load_standards(path)
+    # A by-product worth more than its product is refused by design (a negative standard):
+    # such a draw is not a ledger anyone can write.
+    if any("by-products are worth more" in p.message for p in problems):
+        assume(False)
     assert problems == [] and standards is not None, problems
     standards.base_date = datetime.date(2020, 1, 1)
     return Loaded(s, standards, entries, errors, options)
@@ -428,6 +448,9 @@ def expected_units(loaded: Loaded, txn: data.Transaction) -> dict[tuple[str, str
                 continue
             used = actual.get(component, qty * per)
             moves[(holding(component), component)] -= sign * used
+        for byproduct, per in rollup.byproducts.items():
+            if variant != "completion-sale":
+                moves[(holding(byproduct), byproduct)] += sign * qty * per
     elif kind in ("sell", "return"):
         sign = 1 if kind == "sell" else -1
         rollup = std.rollup(item, txn.date)
