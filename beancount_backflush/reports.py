@@ -836,6 +836,15 @@ class VarianceReport:
     analysis: list[AnalysisSection] = field(default_factory=list)
 
     @property
+    def has_split(self) -> bool:
+        """Whether some pool is split (has a driver): spending, efficiency, volume rows."""
+        return any(
+            row.kind in ("spending", "efficiency", "volume")
+            for section in self.analysis
+            for row in section.rows
+        )
+
+    @property
     def total(self) -> Decimal:
         return sum(self.arisen.values(), ZERO)
 
@@ -1133,8 +1142,21 @@ def variance_report(
                         month_bases[month]["usage"] -= amount
     in_months = set(period.months())
     months = sorted(m for m in all_months if m in in_months)
+    # A driver pool whose amount every close has split shows nothing of its own: its
+    # spending, efficiency and volume columns (and the analysis) carry it.
+    split_pools = {
+        f"pool:{p.name}"
+        for p in standards.pools.values()
+        if p.driver is not None
+        and not balances[f"pool:{p.name}"]
+        and not disposed.get(f"pool:{p.name}")
+        and not any(amounts.get(f"pool:{p.name}") for amounts in all_months.values())
+    }
     all_columns = [
-        c for c in all_columns if c.key in CORE_KINDS or c.key.startswith("pool:") or c.key in seen
+        c
+        for c in all_columns
+        if (c.key in CORE_KINDS or c.key.startswith("pool:") or c.key in seen)
+        and c.key not in split_pools
     ]
     columns = all_columns
     notes = scope_notes("variances", scope)
@@ -1850,9 +1872,11 @@ def health_report(
                 continue
             if any(_under(posting.account, p) for p in parents):
                 inventory += amount
-            elif posting.account == cogs_account and not is_close:
+            elif is_close or txn.date not in period:
+                continue  # flows: the period's part of the month only
+            elif posting.account == cogs_account:
                 by_month[month]["cogs"] += amount
-            elif not is_close and column_of(posting.account) is not None:
+            elif column_of(posting.account) is not None:
                 by_month[month]["variances"] += amount
         by_month[month]["inventory"] = inventory
     if current is not None and backlog.open():

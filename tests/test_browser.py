@@ -22,6 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "example-ledger" / "ledger.beancount"
+BREWERY = ROOT / "example-brewery" / "ledger.beancount"
 SHOTS = ROOT / "build" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 PAGES = {
@@ -30,6 +31,15 @@ PAGES = {
     "BackflushStandards": ["#bf-standards", "#bf-bom li", "#bf-history"],
     "BackflushHealth": ["#bf-health", "#bf-counts"],
 }
+# The brewery's pages: Variances with the price / efficiency / volume table; Inventory and
+# Health in the middle of March, when 6 kg of hops are owed to the stock (open backlog).
+BREWERY_PAGES = {
+    "BackflushVariances/": ["#bf-variances", "#bf-analysis", "#bf-variance-chart svg rect"],
+    "BackflushInventory/?time=2026-03-01+-+2026-03-19": ["#bf-inventory", "#bf-backlog"],
+    "BackflushHealth/?time=2026-03-01+-+2026-03-19": ["#bf-health", "#bf-health-messages"],
+    "BackflushStandards/": ["#bf-standards", "#bf-drivers", "#bf-pools"],
+}
+WIDE_TABLES = {"bf-variances", "bf-analysis"}
 SIZES = {"desktop": (1400, 1000), "phone": (390, 844)}
 SCHEMES = ("light", "dark")
 
@@ -47,10 +57,20 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def fava_url():
+    yield from serve(EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def brewery_url():
+    yield from serve(BREWERY)
+
+
+def serve(ledger: Path):
+    """Fava on a free port serving ``ledger``; yields the ledger's base URL."""
     port = free_port()
     fava = shutil.which("fava", path=str(Path(sys.executable).parent)) or "fava"
     process = subprocess.Popen(
-        [fava, "--host", "127.0.0.1", "--port", str(port), str(EXAMPLE)],
+        [fava, "--host", "127.0.0.1", "--port", str(port), str(ledger)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -180,8 +200,9 @@ def test_page_in_a_real_browser(fava_url, browser, page_name, size, scheme):
         layout = page.evaluate(OVERFLOW_JS)
         assert layout["out"] == [], layout
         assert layout["page"] <= layout["width"] + 1, layout
-        # Only the month x variance matrix may need a sideways scroll (its month column stays).
-        assert set(layout["scrolling"]) <= {"bf-variances"}, layout
+        # Only the month x variance tables may need a sideways scroll (their first column
+        # stays).
+        assert set(layout["scrolling"]) <= WIDE_TABLES, layout
         screenshot(page, f"{page_name}-{size}-{scheme}.png")
     finally:
         context.close()
@@ -233,6 +254,71 @@ def test_fava_components_work(fava_url, browser):
         page.wait_for_selector(".journal")
         assert "filter=" in page.url and "date" in page.url
         assert page.locator(".journal .transaction").count() >= 1
+    finally:
+        context.close()
+    assert errors == []
+
+
+def check_page(page, selectors: list[str]) -> None:
+    """Fava's components rendered, figures readable, nothing wider than the screen."""
+    for selector in selectors:
+        page.wait_for_selector(selector, state="attached", timeout=10_000)
+    assert page.locator("svelte-component.error").count() == 0
+    contrast = page.evaluate(CONTRAST_JS)
+    assert all(ratio >= 4.5 for ratio, _, _ in contrast), contrast
+    layout = page.evaluate(OVERFLOW_JS)
+    assert layout["out"] == [], layout
+    assert layout["page"] <= layout["width"] + 1, layout
+    assert set(layout["scrolling"]) <= WIDE_TABLES, layout
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("page_path", list(BREWERY_PAGES))
+def test_brewery_page_in_a_real_browser(brewery_url, browser, page_path, size, scheme):
+    context, page, errors = open_page(browser, f"{brewery_url}/extension/{page_path}", size, scheme)
+    try:
+        check_page(page, BREWERY_PAGES[page_path])
+        name = page_path.split("/")[0]
+        screenshot(page, f"brewery-{name}-{size}-{scheme}.png")
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_brewery_variance_split_backlog_and_warning_are_visible(brewery_url, browser):
+    """On a phone: the split's figures and shares, the open backlog, the Health warning."""
+    context, page, errors = open_page(
+        browser, f"{brewery_url}/extension/BackflushVariances/", "phone", "light"
+    )
+    try:
+        labor = page.locator('#bf-analysis tbody[data-section="pool:brewing_labor"]')
+        spending = labor.locator('tr[data-kind="spending"]')
+        assert spending.locator('td[data-month="2026-01"]').inner_text() == "330.00"
+        assert "1.61" in spending.locator("td[data-share]").inner_text()
+        volume = page.locator(
+            '#bf-analysis tbody[data-section="pool:fixed_overhead"] tr[data-kind="volume"]'
+        )
+        assert volume.locator('td[data-month="2026-01"]').inner_text() == "1350.00"
+        # The first column stays in view while the months scroll sideways.
+        wrapper = page.locator("#bf-analysis").locator("xpath=..")
+        wrapper.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+        box = labor.locator('tr[data-kind="spending"] td').first.bounding_box()
+        assert box is not None and box["x"] >= 0, box
+        page.goto(
+            f"{brewery_url}/extension/BackflushInventory/?time=2026-03-01+-+2026-03-19",
+            wait_until="networkidle",
+        )
+        row = page.locator('#bf-backlog tr[data-item="HOPS"]')
+        assert row.is_visible() and "168.00" in row.inner_text()
+        page.goto(
+            f"{brewery_url}/extension/BackflushHealth/?time=2026-03-01+-+2026-03-19",
+            wait_until="networkidle",
+        )
+        warning = page.locator("#bf-health-messages .bf-warning").first
+        assert warning.is_visible() and "6 kg HOPS (168.00 USD)" in warning.inner_text()
+        page.goto(f"{brewery_url}/extension/BackflushHealth/", wait_until="networkidle")
+        assert page.locator("#bf-health-messages .bf-warning").count() == 0
     finally:
         context.close()
     assert errors == []

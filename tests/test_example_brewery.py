@@ -202,3 +202,15 @@ def test_variances_page_figures_and_shares(loaded):
     hops = materials["Usage (efficiency): HOPS"]
     assert hops.total == D("28.00") and hops.base == D("5712.00") and hops.share == D("0.0049")
     assert materials["Usage (efficiency): MALT"].total == D("14.30")
+
+
+def test_health_flows_are_the_periods_part_of_a_month(loaded):
+    entries, options, standards = loaded
+    # March 1st to 19th: the kegs sold on the 13th, 60 x 84.85 + 45 x 119.35.
+    scope = reports.Scope(Date(2026, 3, 1), Date(2026, 3, 19))
+    (march,) = reports.health_report(entries, options, standards, scope=scope).months
+    assert march.cogs == D("10461.75") and march.backlog == D("168.00")
+    # The 19th alone sold nothing: no COGS, no days on hand (not the month's COGS over a day).
+    scope = reports.Scope(Date(2026, 3, 19), Date(2026, 3, 19))
+    (day,) = reports.health_report(entries, options, standards, scope=scope).months
+    assert day.cogs == 0 and day.days_on_hand is None and day.variances == 0
