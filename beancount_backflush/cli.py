@@ -267,9 +267,12 @@ REPORT_EXAMPLE = """examples:
   bean-backflush report health example-ledger/ledger.beancount --format json
   bean-backflush report variances example-ledger/ledger.beancount --format csv --table shares
 
-tables (for --table): inventory: inventory, history, products, product-months, comparison;
-variances: matrix, shares, comparison, by-item; standards: products, bom, materials,
-history; health: months, counts."""
+  bean-backflush report variances example-brewery/ledger.beancount --table analysis
+
+tables (for --table): inventory: inventory, history, products, product-months, comparison,
+backlog; variances: matrix, shares, comparison, by-item, analysis (price, efficiency and
+volume by pool and month); standards: products, bom, materials, history, pools, drivers;
+health: months, counts."""
 
 
 def _version() -> str:
