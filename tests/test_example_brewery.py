@@ -214,3 +214,31 @@ def test_health_flows_are_the_periods_part_of_a_month(loaded):
     scope = reports.Scope(Date(2026, 3, 19), Date(2026, 3, 19))
     (day,) = reports.health_report(entries, options, standards, scope=scope).months
     assert day.cogs == 0 and day.days_on_hand is None and day.variances == 0
+
+
+def test_the_command_line_prints_the_split_and_the_backlog(capsys):
+    from beancount_backflush import cli
+
+    assert cli.main(["report", "variances", str(LEDGER), "--table", "analysis"]) == 0
+    out = capsys.readouterr().out
+    assert "Brewing labor,Spending" not in out  # text, not CSV
+    assert "Price, efficiency and volume variances by month" in out
+    assert (
+        cli.main(["report", "variances", str(LEDGER), "--format", "csv", "--table", "analysis"])
+        == 0
+    )
+    csv_text = capsys.readouterr().out
+    assert "Brewing labor,Spending,330.00,0,231.00,561.00,0.0161,34860.00," in csv_text
+    assert "Fixed overhead,Production volume,1350.00,300.00,-750.00,900.00,0.0500,18000.00" in (
+        csv_text
+    )
+    assert cli.main(["report", "inventory", str(LEDGER), "--date", "2026-03-19"]) == 0
+    out = capsys.readouterr().out
+    assert "HOPS              6  kg            28.00             168.00  2026-03-18" in out
+    assert cli.main(["rollup", str(LEDGER.parent / "standards.yaml"), "--date", "2026-03-01"]) == 0
+    out = capsys.readouterr().out
+    assert "conversion brewing_labor: 1.50 hours x 30.00 =" in out
+    assert (
+        "fixed_overhead: 15.00 USD per brewhouse-hour, fixed: budget 6,000.00 a month "
+        "over 400 brewhouse-hours" in out
+    )
