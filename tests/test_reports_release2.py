@@ -257,3 +257,36 @@ def test_rollup_and_standards_show_driver_units_times_rate(ledger, tmp_path):
     assert "JACKET  labor              0.80 hours x 20.00 = 16.00" in text
     drivers = next(t for t in reports.standards_tables(report) if t.name == "drivers")
     assert drivers.rows[0] == ["JACKET", "labor", D("0.8"), "hours", D("20.00"), D("16.00")]
+
+
+def test_rollup_and_standards_show_byproducts_planned_loss_and_coproducts(tmp_path):
+    from test_planned_losses import BREWERY, standards
+
+    from beancount_backflush.standards import load_standards
+
+    path = tmp_path / "standards.yaml"
+    path.write_text(standards())
+    out = io.StringIO()
+    assert cli.cmd_rollup(str(path), Date(2026, 1, 1), out) == 0
+    text = out.getvalue()
+    # 25.50 + 6.25 - 1.50 (15 kg of SPENT at 0.10) + 50.00 = 80.25, of which 16.75 planned loss.
+    assert "by-product SPENT               -15          0.10         -1.50" in text
+    assert "of which planned scrap and yield loss                    16.75" in text
+    std, _ = load_standards(str(path))
+    report = reports.standards_report(std, Date(2026, 1, 1))
+    (wort,) = report.products
+    assert wort.planned_loss == D("16.75")
+    assert [(n.item, n.quantity, n.kind, n.extended) for n in wort.bom][-1] == (
+        "SPENT",
+        D("-15"),
+        "by-product",
+        D("-1.50"),
+    )
+    path.write_text(BREWERY)
+    out = io.StringIO()
+    assert cli.cmd_rollup(str(path), Date(2026, 1, 1), out) == 0
+    assert "co-product LAGER: 100 per BREW, cost share 90 % = 4.68 USD each" in out.getvalue()
+    std, _ = load_standards(str(path))
+    report = reports.standards_report(std, Date(2026, 1, 1))
+    lager = next(p for p in report.products if p.product == "LAGER")
+    assert lager.total == D("4.68") and lager.note.startswith("co-product of BREW: 90 %")
