@@ -107,12 +107,21 @@ def tidy(number: Decimal) -> Decimal:
     return number.normalize()
 
 
+DIVIDED_PLACES = Decimal("1e-8")
+
+
+def _divided(number: Decimal) -> Decimal:
+    """A quotient (by a yield, a co-product's quantity) cut to 8 decimals: exact products of
+    such numbers stay well inside Decimal's 28 digits, so every posting balances exactly
+    (the cut itself is a sub-cent residue that goes to the rounding variance)."""
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -8:
+        return number.quantize(DIVIDED_PLACES).normalize()
+    return number
+
+
 def _unit_cost(number: Decimal) -> Decimal:
-    """A rolled-up unit cost: exact, but a division by a yield may not terminate — then
-    cut to 10 decimals (the rounding residue goes to the rounding variance)."""
-    if len(number.as_tuple().digits) > 20:
-        number = number.quantize(Decimal("1e-10"))
-    return tidy_money(number)
+    return tidy_money(_divided(number))
 
 
 def tidy_money(number: Decimal) -> Decimal:
@@ -343,7 +352,7 @@ class Standards:
             pool: qty * self.pools[pool].rate if self.pools[pool].rate is not None else qty  # type: ignore[operator]
             for pool, qty in product.conversion.values[conv_index].items()
         }
-        own_conversion = {pool: rate / good for pool, rate in ideal_conversion.items()}
+        own_conversion = {pool: _divided(rate / good) for pool, rate in ideal_conversion.items()}
         planned_loss = sum(own_conversion.values(), ZERO) - sum(ideal_conversion.values(), ZERO)
         materials: dict[str, Decimal] = {}
         conversion: dict[str, Decimal] = dict(own_conversion)
@@ -352,7 +361,7 @@ class Standards:
             sub = self.rollup(component, date)
             if sub is None:
                 return None
-            qty = standard_qty / good
+            qty = _divided(standard_qty / good)
             ideal_qty = standard_qty / (1 + scrap.get(component, ZERO))
             planned_loss += qty * sub.total - ideal_qty * (sub.total - sub.planned_loss)
             since = max(since, sub.since)
@@ -401,10 +410,9 @@ class Standards:
         whole = self.rollup(process, date)
         if whole is None:
             return None
-        part = share / qty
 
         def scaled(number: Decimal) -> Decimal:
-            return _unit_cost(number * part)
+            return _unit_cost(number * share / qty)
 
         return Rollup(
             item,
@@ -413,7 +421,7 @@ class Standards:
             {pool: scaled(rate) for pool, rate in whole.conversion.items()},
             {},
             {},
-            {name: tidy(q * part) for name, q in whole.materials.items()},
+            {name: tidy(_divided(q * share / qty)) for name, q in whole.materials.items()},
             whole.since,
             True,
             scaled(whole.planned_loss),
