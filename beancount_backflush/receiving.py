@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .book import CLEARING, Book
+from .book import CLEARING, Book, Rejected
 from .events import Event
 
 ONE = Decimal(1)
@@ -38,6 +38,14 @@ def _receive(book: Book, event: Event, sign: Decimal) -> None:
     item, qty = event.item, event.quantity
     rollup = book.rollup(item, event.date)
     payable = event.account or book.standards.accounts["payable"]
+    if sign < 0 and not book.variant.purchases_to_clearing:
+        # Goods sent back must be there, whatever negative_stock says (no backlog of them).
+        on_hand = book.on_hand(book.rip, item)
+        if on_hand < qty:
+            raise Rejected(
+                f"{event.kind}: not enough stock: {qty} {item} needed, {on_hand} on hand in "
+                f"{book.rip} (only what is held can be sent back)"
+            )
     txn = book.txn()
     number, currency = event.total.number, event.total.currency
     rate = None if currency == book.currency else book.price(currency, event.date)

@@ -103,6 +103,7 @@ NEVER_ALLOWED = (
     "a return cannot put back more than was sold",
     "an unbuild cannot take apart more than was made",
     "a second close on the same day",
+    "only what is held can be sent back",
 )
 
 
