@@ -85,9 +85,8 @@ RESERVED_NAMES = frozenset({"TRUE", "FALSE", "NULL"})
 # -- limits ---------------------------------------------------------------------------------
 # The engine computes in a 34-digit Decimal context. A cost or rate below 1e10 with at most
 # 12 decimals has at most 22 digits, a BOM quantity below 1e6 with at most 6 decimals at most
-# 12: one level's quantity x cost (34 digits) is exact. Deeper levels are rolled up in the
-# same context; rolled-up costs below 1e12 keep at least 22 decimals there, far below the
-# ledger's precision (at most 8 decimals).
+# 12: one level's quantity x cost (34 digits) is exact. Rolled-up costs below 1e12 keep at
+# least 22 decimals in that context, far below the ledger's precision (at most 8 decimals).
 MAX_COST = Decimal("1e10")  # a material cost, a conversion rate, any other number
 MAX_QUANTITY = Decimal("1e6")  # a BOM quantity per unit of the product
 MAX_ROLLED = Decimal("1e12")  # a product's rolled-up cost, and exploded quantity, per unit
@@ -307,8 +306,7 @@ class Standards:
             return self._rollups[key]
         except KeyError:
             pass
-        with localcontext(ROLLUP_CONTEXT):
-            result = self._compute_rollup(item, date)
+        result = self._compute_rollup(item, date)
         self._rollups[key] = result
         return result
 
