@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import TYPE_CHECKING, Any
 
+from beancount.core import account as account_lib
 from beancount.core import data, prices
 from beancount.core.amount import Amount
 from beancount.core.position import Cost
@@ -443,7 +444,7 @@ class Book:
         std = self.standards
 
         def under(parent: str) -> bool:
-            return account == parent or account.startswith(parent + ":")
+            return account_lib.parent_matcher(parent)(account)
 
         for pool in std.pools.values():
             if group is not None:
@@ -467,7 +468,7 @@ class Book:
             if pool.driver is None:
                 continue
             for kind in ("spending", "efficiency", "volume"):
-                name = self.variances[kind] + ":" + pool.title
+                name = account_lib.join(self.variances[kind], pool.title)
                 groups[name] = ("volume", pool.name) if kind == "volume" else ("pool", pool.name)
         return groups
 
@@ -512,9 +513,8 @@ class Book:
         generated entry must never let Fava's editor rewrite lines of the standards file.
         ``backflush_source`` names the line (``standards.yaml:12``) for the audit trail.
         """
-        return {
-            "filename": contract.GENERATED_FILENAME,
-            "lineno": 0,
-            contract.META_EVENT: event,
-            contract.META_SOURCE: f"{self.standards.path}:{line}",
-        }
+        return data.new_metadata(
+            contract.GENERATED_FILENAME,
+            0,
+            {contract.META_EVENT: event, contract.META_SOURCE: f"{self.standards.path}:{line}"},
+        )

@@ -17,6 +17,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from beancount.core import account as account_lib
 from beancount.core import data
 
 from . import closing, contract, repricing, revaluation
@@ -110,7 +111,7 @@ def _schedule_limit(entries: list[data.Directive], today: datetime.date | None) 
 
 
 def _is_inventory(account: str, inventory: tuple[str, str]) -> bool:
-    return any(account == a or account.startswith(a + ":") for a in inventory)
+    return any(account_lib.parent_matcher(a)(account) for a in inventory)
 
 
 def _reserved_error(entry: data.Transaction) -> BackflushError:
@@ -247,11 +248,11 @@ def open_missing_accounts(
         line = standards.line_of("auto_open")
         return [
             data.Open(
-                {
-                    "filename": contract.GENERATED_FILENAME,
-                    "lineno": 0,
-                    contract.META_SOURCE: f"{standards.path}:{line}",
-                },
+                data.new_metadata(
+                    contract.GENERATED_FILENAME,
+                    0,
+                    {contract.META_SOURCE: f"{standards.path}:{line}"},
+                ),
                 date,
                 account,
                 [],

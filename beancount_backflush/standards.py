@@ -1153,10 +1153,11 @@ def _read_close(reader: _Reader, node: Any, line: int, pools: dict[str, Pool]) -
             f"close.variances expects a list like [purchase_price], got {_describe(value)}",
         )
     else:
-        for kind in value:
+        item_lines = getattr(value, "item_lines", [])
+        for index, kind in enumerate(value):
             if kind not in VARIANCE_KINDS:
                 reader.error(
-                    var_line,
+                    item_lines[index] if index < len(item_lines) else var_line,
                     f"close.variances: unknown variance {_short(repr(kind))}"
                     + did_you_mean(
                         kind, VARIANCE_KINDS, f"; expected some of {', '.join(VARIANCE_KINDS)}"
