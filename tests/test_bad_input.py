@@ -130,7 +130,7 @@ def test_missing_standards_file(ledger):
 def test_unreadable_standards_file(ledger, tmp_path):
     (tmp_path / "latin1.yaml").write_bytes(b"materials:\n  ST\xc4HL: {cost: 2.50}\n")
     book = ledger(bike_standards(), GOOD, plugin_config="latin1.yaml")
-    the_error(book, tmp_path / "latin1.yaml", 1, "cannot read the standards file")
+    the_error(book, tmp_path / "latin1.yaml", 2, "cannot read the standards file")
     assert_standards_unusable(book)
 
 
