@@ -33,3 +33,28 @@ def test_generated_ledger_is_valid_for_the_plugin(tmp_path):
     assert errors == []
     events = {e.meta["backflush"] for e in entries if "backflush" in getattr(e, "meta", {})}
     assert {"purchase", "produce", "sell", "count", "close", "revalue"} <= events
+
+
+def test_loaded_ledger_is_frozen_for_the_collector_and_released_by_the_next_load(tmp_path):
+    """The plugin freezes the ledger after its pass (later collections skip it) and unfreezes
+    first on the next pass: reloading does not pile up frozen objects, and the collector is
+    left as it was found."""
+    import gc
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from beancount import loader
+    from generate import generate
+
+    ledger, standards = generate(600)
+    (tmp_path / "standards.yaml").write_text(standards)
+    (tmp_path / "ledger.beancount").write_text(ledger)
+    frozen = []
+    for _ in range(3):
+        entries, errors, _ = loader.load_file(str(tmp_path / "ledger.beancount"))
+        assert errors == []
+        del entries
+        frozen.append(gc.get_freeze_count())
+        assert gc.isenabled()
+    assert frozen[0] > 0
+    assert frozen[2] <= frozen[1] * 1.05  # the earlier loads' ledgers were released
+    gc.unfreeze()
