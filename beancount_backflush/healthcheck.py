@@ -105,6 +105,7 @@ def check(
 ) -> CheckResult:
     entries, errors, options_map = load_as_bean_check(path, use_cache)
     result = CheckResult(path, list(errors))
+    _check_plugin_ran(entries, result)
     if max_uninventoried is None and max_days_since_count is None:
         return result
     if max_uninventoried is not None:
@@ -113,6 +114,25 @@ def check(
         standards = standards_of(options_map, path)
         _check_counts(entries, standards, max_days_since_count, result)
     return result
+
+
+def _check_plugin_ran(entries: Sequence[Any], result: CheckResult) -> None:
+    """The plugin consumes every backflush directive; one left means it never ran — most
+    often because its ``plugin`` line is in an included file, which Beancount ignores
+    without a word (bean-check then posts nothing and reports nothing)."""
+    left = next(
+        (e for e in entries if isinstance(e, data.Custom) and e.type == "backflush"), None
+    )
+    if left is not None:
+        result.failures.append(
+            Failure(
+                "plugin",
+                source_of(left.meta),
+                "backflush directives were not expanded: the beancount_backflush plugin did "
+                "not run. Put its plugin line in the top-level ledger file (Beancount ignores "
+                "a plugin line in an included file).",
+            )
+        )
 
 
 def _check_uninventoried(entries: Sequence[Any], limit: Decimal, result: CheckResult) -> None:

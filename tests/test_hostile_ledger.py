@@ -152,3 +152,22 @@ def test_generated_entries_never_point_into_the_standards_file(ledger):
     assert revalue.meta["filename"] == "<backflush>"
     assert revalue.meta["backflush_source"].startswith(standards + ":")
     assert book.money(FG) == D("10.30") * 9
+
+
+def test_a_plugin_line_in_an_included_file_is_caught_by_check(tmp_path, capsys):
+    # Beancount ignores a plugin line inside an included file without a word: bean-check
+    # then posts nothing and reports nothing. `bean-backflush check` says so.
+    from beancount_backflush import cli
+
+    (tmp_path / "standards.yaml").write_text(bike_standards())
+    (tmp_path / "books.beancount").write_text(
+        'plugin "beancount_backflush" "standards.yaml"\n'
+        '2026-01-05 custom "backflush" "purchase" 1 BOLT 0.05 USD\n'
+    )
+    ledger_path = tmp_path / "ledger.beancount"
+    ledger_path.write_text('include "books.beancount"\n')
+    status = cli.main(["check", str(ledger_path)])
+    out = capsys.readouterr()
+    assert status != 0
+    assert "plugin did not run" in out.out + out.err
+    assert "books.beancount:2" in out.out + out.err
