@@ -122,10 +122,13 @@ def test_bad_scrap_yield_and_byproduct_lines_are_located(tmp_path):
     assert std is None
     lines = path.read_text().splitlines()
     by_line = {e.source["lineno"]: e.message for e in errors}
-    assert "planned scrap of MALT" in by_line[next(i for i, t in enumerate(lines, 1) if "scrap:" in t)]
-    assert "yield" in by_line[next(i for i, t in enumerate(lines, 1) if "yield:" in t)]
-    assert "at most 1" in by_line[next(i for i, t in enumerate(lines, 1) if "yield:" in t)]
-    assert "WORT -> WORT" in by_line[next(i for i, t in enumerate(lines, 1) if "byproducts" in t)]
+
+    def at(needle: str) -> str:
+        return by_line[next(i for i, t in enumerate(lines, 1) if needle in t)]
+
+    assert "planned scrap of MALT" in at("scrap:")
+    assert "at most 1" in at("yield:")
+    assert "WORT -> WORT" in at("byproducts")
 
 
 # -- co-products -------------------------------------------------------------------------------
