@@ -120,9 +120,7 @@ def _check_plugin_ran(entries: Sequence[Any], result: CheckResult) -> None:
     """The plugin consumes every backflush directive; one left means it never ran — most
     often because its ``plugin`` line is in an included file, which Beancount ignores
     without a word (bean-check then posts nothing and reports nothing)."""
-    left = next(
-        (e for e in entries if isinstance(e, data.Custom) and e.type == "backflush"), None
-    )
+    left = next((e for e in entries if isinstance(e, data.Custom) and e.type == "backflush"), None)
     if left is not None:
         result.failures.append(
             Failure(
