@@ -122,6 +122,16 @@ class Txn:
             )
             self.residue += number
 
+    def cash_for(self, account: str, exact: Decimal, item: str) -> None:
+        """``cash`` for one item's share of a transaction that concerns several items (a
+        revaluation, a re-priced receipt): the posting names the item in its metadata, so
+        reports attribute it without guessing."""
+        before = len(self.postings)
+        self.cash(account, exact)
+        if len(self.postings) > before:
+            posting = self.postings[-1]
+            self.postings[-1] = posting._replace(meta={contract.META_ITEM: item})
+
     def count(self, counter: str, item: str, delta: Decimal, strict: bool = True) -> None:
         """Change what may move back; a strict counter may never go below zero, a loose
         one only under ``negative_stock: error``."""

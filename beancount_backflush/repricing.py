@@ -71,7 +71,9 @@ def observe_user(book: Book, txn: data.Transaction) -> data.Transaction:
         assert builder is not None
         new_postings[index] = posting._replace(cost=standard)
         delta += qty * (rollup.total - actual.number)
-        builder.cash(book.variances["purchase_price"], qty * (actual.number - rollup.total))
+        builder.cash_for(
+            book.variances["purchase_price"], qty * (actual.number - rollup.total), item
+        )
     book.observe(txn.postings)
     if new_postings is None or builder is None:
         return txn

@@ -121,7 +121,7 @@ def revalue(book: Book, date: datetime.date, items: Iterable[str], line: int) ->
                     to_adjust[key] = to_adjust.get(key, ZERO) + part
                     difference -= part
         if difference:
-            txn.cash(book.variances["revaluation"], difference)
+            txn.cash_for(book.variances["revaluation"], difference, item)
         changed.append(f"{item} {old.total} -> {new.total}")
     if not txn.postings:
         return
