@@ -203,6 +203,7 @@ class Product:
     byproducts: Mapping[str, Decimal] = field(default_factory=dict)  # item -> per unit
     # A process with co-products: output -> (units per unit of the process, cost share).
     outputs: Mapping[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    output_units: Mapping[str, str] = field(default_factory=dict)  # default: the process's
 
 
 @dataclass(frozen=True)
@@ -426,12 +427,26 @@ class Standards:
         )
 
     def where_used(self, item: str) -> list[str]:
-        """Products whose BOM (any version) names ``item`` directly."""
+        """Products whose BOM (any version) names ``item`` directly, or that yield it as a
+        by-product or co-product."""
         return sorted(
             name
             for name, product in self.products.items()
             if any(item in bom for bom in product.bom.values)
+            or item in product.byproducts
+            or item in product.outputs
         )
+
+    def unit_of(self, item: str) -> str | None:
+        """An item's unit: its own, or for a co-product its process's."""
+        if item in self.materials:
+            return self.materials[item].unit
+        if item in self.products:
+            return self.products[item].unit
+        if item in self.outputs:
+            process = self.products[self.outputs[item][0]]
+            return process.output_units.get(item) or process.unit
+        return None
 
 
 # -- loading and validation ----------------------------------------------------------------
@@ -1373,7 +1388,8 @@ def _read_products(
             continue
         good = _read_yield(reader, spec, name)
         byproducts = _read_byproducts(reader, spec, name, names, phantom)
-        outputs = _read_outputs(reader, spec, name, phantom, currency)
+        output_units: dict[str, str] = {}
+        outputs = _read_outputs(reader, spec, name, phantom, currency, output_units)
         for output in outputs or ():
             if output in material_names or output in node:
                 reader.error(
@@ -1393,12 +1409,18 @@ def _read_products(
                 good,
                 byproducts or {},
                 outputs or {},
+                output_units,
             )
     return products
 
 
 def _read_outputs(
-    reader: _Reader, spec: yamlio.Map, name: str, phantom: bool, currency: str
+    reader: _Reader,
+    spec: yamlio.Map,
+    name: str,
+    phantom: bool,
+    currency: str,
+    output_units: dict[str, str],
 ) -> dict[str, tuple[Decimal, Decimal]] | None:
     """``outputs: {LAGER: {qty: 100, share: 0.9}, ALE: {qty: 20, share: 0.1}}``."""
     if "outputs" not in spec:
@@ -1411,6 +1433,7 @@ def _read_outputs(
         reader.error(line, f"product {name} is a phantom: it has no outputs of its own")
         return None
     outputs: dict[str, tuple[Decimal, Decimal]] = {}
+    units = output_units
     for output, value in node.items():
         key_line = node.key_lines[output]
         if not _check_item_name(reader, node, output, "co-product", currency):
@@ -1419,7 +1442,13 @@ def _read_outputs(
         if not isinstance(value, yamlio.Map):
             reader.error(key_line, f"{what} expects a mapping like {{qty: 100, share: 0.9}}")
             continue
-        reader.keys(value, ("qty", "share"), what)
+        reader.keys(value, ("qty", "share", "unit"), what)
+        unit = value.get("unit")
+        if unit is not None:
+            if isinstance(unit, str) and unit.strip():
+                units[output] = unit
+            else:
+                reader.error(value.key_lines["unit"], f"{what} unit expects text, e.g. keg")
         qty = reader.number(
             value.get("qty"),
             value.key_lines.get("qty", key_line),
