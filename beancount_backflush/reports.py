@@ -27,7 +27,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from beancount.core import data
@@ -257,8 +257,8 @@ def inventory_accounts(standards: Standards) -> list[str]:
 
 
 def _unit_of(standards: Standards, item: str) -> str:
-    found = standards.materials.get(item) or standards.products.get(item)
-    return (getattr(found, "unit", None) if found is not None else None) or "units"
+    """The item's unit (a co-product's own, or its process's), else ``units``."""
+    return standards.unit_of(item) or "units"
 
 
 def scope_notes(kind: str, scope: Scope) -> list[str]:
@@ -484,8 +484,11 @@ class InventoryReport:
 
 def _flows_of(
     txn: data.Transaction, standards: Standards
-) -> tuple[str, Decimal, Decimal, Decimal, Decimal] | None:
-    """(item, made, sold, revenue, cogs) of a produce/unbuild/sell/return event."""
+) -> list[tuple[str, Decimal, Decimal, Decimal, Decimal]]:
+    """(item, made, sold, revenue, cogs) per item of a produce/unbuild/sell/return event.
+
+    A process (a product with ``outputs``) is never made itself: its co-products are, as
+    many as the transaction received into (or an unbuild took out of) inventory."""
     event = event_of(txn.meta)
     item = item_of(txn.meta)
     if item is None or event not in (
@@ -494,9 +497,20 @@ def _flows_of(
         contract.SELL,
         contract.RETURN,
     ):
-        return None
+        return []
     quantity = decimal_meta(txn.meta, contract.META_QUANTITY) or ZERO
     made = sold = revenue = cogs = ZERO
+    if event in (contract.PRODUCE, contract.UNBUILD) and standards.is_process(item):
+        outputs = standards.products[item].outputs
+        parents = inventory_accounts(standards)
+        made_of: dict[str, Decimal] = {}
+        for posting in txn.postings:
+            lot = _lot(posting)
+            if lot is None or lot[0] not in outputs:
+                continue
+            if any(_under(posting.account, parent) for parent in parents):
+                made_of[lot[0]] = made_of.get(lot[0], ZERO) + lot[1]
+        return [(output, units, ZERO, ZERO, ZERO) for output, units in sorted(made_of.items())]
     if event == contract.PRODUCE:
         made = quantity
     elif event == contract.UNBUILD:
@@ -512,7 +526,7 @@ def _flows_of(
                 revenue -= amount
             elif posting.account == cogs_account:
                 cogs += amount
-    return item, made, sold, revenue, cogs
+    return [(item, made, sold, revenue, cogs)]
 
 
 def inventory_report(
@@ -576,9 +590,7 @@ def inventory_report(
                 book = decimal_meta(meta, contract.META_BOOK)
                 counts[item] = (txn.date, counted - book if book is not None else None)
         if picked:
-            flows = _flows_of(txn, standards)
-            if flows is not None:
-                item, made, sold, revenue, item_cogs = flows
+            for item, made, sold, revenue, item_cogs in _flows_of(txn, standards):
                 flow = monthly[month].setdefault(item, ProductFlow(item))
                 flow.add(ProductFlow(item, made, sold, revenue, item_cogs))
         is_close = event == contract.CLOSE
@@ -634,11 +646,11 @@ def inventory_report(
                 account,
                 item,
                 _unit_of(standards, item),
-                quantity[key],
+                _quantity(quantity[key]),
                 cost,
                 value[key],
                 count[0] if count else None,
-                count[1] if count else None,
+                _quantity(count[1]) if count and count[1] is not None else None,
             )
         )
     adjustment_rows = sorted(
@@ -663,7 +675,13 @@ def inventory_report(
             products.setdefault(item, ProductFlow(item)).add(flow)
     last_month = months[-1] if months else None
     comparison = (
-        _inventory_comparison(last_month, monthly, month_inventory, month_cogs)
+        _inventory_comparison(
+            last_month,
+            monthly,
+            month_inventory,
+            month_cogs,
+            {item: _unit_of(standards, item) for flows in monthly.values() for item in flows},
+        )
         if last_month
         else []
     )
@@ -703,7 +721,14 @@ def _inventory_comparison(
     monthly: Mapping[str, Mapping[str, ProductFlow]],
     inventory: Mapping[str, Decimal],
     cogs: Mapping[str, Decimal],
+    units: Mapping[str, str] | None = None,
 ) -> list[Comparison]:
+    """Inventory, units, revenue, COGS and margin: the month, the one before, the year.
+
+    Units are added up across products only when they all share one declared unit (kegs);
+    otherwise (kegs and kilograms, or items of no declared unit) each product has its own
+    rows."""
+    units = units or {}
     previous = previous_month(month)
     ytd_months = [m for m in monthly.keys() | inventory.keys() if m[:4] == month[:4] and m <= month]
 
@@ -721,6 +746,45 @@ def _inventory_comparison(
     def pick(getter: Callable[[ProductFlow], Decimal | None], flow: ProductFlow | None) -> Any:
         return None if flow is None else getter(flow)
 
+    def item_flow(months: Iterable[str], item: str) -> ProductFlow:
+        flow = ProductFlow(item)
+        for m in months:
+            found = monthly.get(m, {}).get(item)
+            if found is not None:
+                flow.add(found)
+        return flow
+
+    items = sorted({item for m in ytd_months for item in monthly.get(m, {})})
+    declared = {units.get(item, "units") for item in items}
+    if len(items) <= 1 or (len(declared) == 1 and declared != {"units"}):
+        quantities = [
+            Comparison(
+                "Units made", this.made, pick(lambda f: f.made, prev), ytd.made, money=False
+            ),
+            Comparison(
+                "Units sold", this.sold, pick(lambda f: f.sold, prev), ytd.sold, money=False
+            ),
+        ]
+    else:
+        quantities = []
+        for item in items:
+            unit = units.get(item, "units")
+            now, ago, year = (
+                item_flow([month], item),
+                item_flow([previous], item) if has_previous else None,
+                item_flow(ytd_months, item),
+            )
+            for what, getter in (("made", lambda f: f.made), ("sold", lambda f: f.sold)):
+                if getter(year) or (ago is not None and getter(ago)):
+                    quantities.append(
+                        Comparison(
+                            f"{item} {what} ({unit})",
+                            getter(now),
+                            pick(getter, ago),
+                            getter(year),
+                            money=False,
+                        )
+                    )
     return [
         Comparison(
             "Inventory at month end",
@@ -728,8 +792,7 @@ def _inventory_comparison(
             inventory.get(previous) if has_previous else None,
             None,
         ),
-        Comparison("Units made", this.made, pick(lambda f: f.made, prev), ytd.made, money=False),
-        Comparison("Units sold", this.sold, pick(lambda f: f.sold, prev), ytd.sold, money=False),
+        *quantities,
         Comparison("Revenue", this.revenue, pick(lambda f: f.revenue, prev), ytd.revenue),
         Comparison(
             "COGS of units sold, at standard",
@@ -1056,7 +1119,9 @@ def variance_report(
     period = _period(all_txns, scope)
     end = scope.end
     txns = [t for t in all_txns if end is None or t.date <= end]
-    materials, products = standards.materials, standards.products
+    materials = standards.materials
+    # Production at standard (the scrap base): products and the co-products of processes.
+    products = {**standards.products, **standards.outputs}
     relieving = tuple(
         a
         for a in (standards.accounts.get("raw_in_process"), standards.accounts.get("backlog"))
@@ -1522,16 +1587,24 @@ def singular(unit: str) -> str:
 
 @dataclass(frozen=True)
 class BomNode:
+    """A line of a bill of materials, per good unit of its parent (planned scrap and the
+    parent's yield included, as the engine's roll-up relieves it)."""
+
     item: str
     quantity: Decimal
-    kind: str  # material, subassembly, phantom
+    kind: str  # material, subassembly, phantom, by-product
     unit_cost: Decimal | None
     children: list[BomNode]
     path: str = ""  # the node's place in the tree: PRODUCT:FRAME:STEEL
+    scrap: Decimal | None = None  # the line's planned scrap rate (0.02), when set
+    unit: str = ""
+    places: int = 2  # the currency's precision: extended is rounded half-up to it
 
     @property
     def extended(self) -> Decimal | None:
-        return None if self.unit_cost is None else self.quantity * self.unit_cost
+        if self.unit_cost is None:
+            return None
+        return round_money(self.quantity * self.unit_cost, self.places)
 
 
 @dataclass(frozen=True)
@@ -1546,6 +1619,8 @@ class ProductStandard:
     drivers: dict[str, Decimal] = field(default_factory=dict)
     planned_loss: Decimal = ZERO  # the part of the standard that is planned scrap and yield loss
     note: str = ""  # a process with co-products, or a co-product of a process
+    yield_: Decimal | None = None  # good units per unit started, when below 1
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -1602,6 +1677,41 @@ def driver_units(money: Decimal, rate: Decimal) -> Decimal:
     return _quantity(units)
 
 
+class Use(str):
+    """Where an item is used: a product's name, labelled when the product yields the item
+    rather than consumes it (``WORT (by-product)``, ``BREW (co-product)``). Compares and
+    prints as that label; ``product`` is the product's name, for links."""
+
+    product: str
+    role: str
+
+    def __new__(cls, product: str, role: str = "") -> Use:
+        use = super().__new__(cls, f"{product} ({role})" if role else product)
+        use.product = product
+        use.role = role
+        return use
+
+
+def where_used(standards: Standards, item: str) -> list[Use]:
+    """The products that consume ``item`` (any BOM version), yield it as a by-product or
+    make it as a co-product of their process."""
+    uses = []
+    for name in standards.where_used(item):
+        product = standards.products[name]
+        roles = [
+            role
+            for role, found in (
+                ("co-product", item in product.outputs),
+                ("by-product", item in product.byproducts),
+            )
+            if found
+        ]
+        if roles and any(item in bom for bom in product.bom.values):
+            roles.insert(0, "component")
+        uses.append(Use(name, ", ".join(roles)))
+    return uses
+
+
 @dataclass(frozen=True)
 class Change:
     item: str
@@ -1617,7 +1727,8 @@ class StandardsReport:
     date: datetime.date
     variant: str
     products: list[ProductStandard]
-    materials: list[tuple[str, Decimal | None, str, list[str]]]  # name, cost, unit, used in
+    # Materials, then products used in others and co-products: name, cost, unit, used in.
+    materials: list[tuple[str, Decimal | None, str, list[Use]]]
     history: list[Change]
     pools: list[str]
     path: str = ""
@@ -1635,29 +1746,89 @@ class StandardsReport:
         return trigger_title(self.variant)
 
 
+def round_money(amount: Decimal, places: int = 2) -> Decimal:
+    """Money rounded as the engine rounds it: half-up at the currency's precision (8.815 is
+    8.82, 12.265 is 12.27), where Python's and Fava's formatting would round half-even."""
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def rate_text(rate: Decimal | None) -> str:
+    """A planned scrap rate or a yield as a tidy percentage: ``2 %``, ``92.5 %``."""
+    return "" if rate is None else f"{_quantity(rate * 100):f} %"
+
+
 def _bom_tree(
     standards: Standards, product: str, date: datetime.date, depth: int = 0, path: str = ""
 ) -> list[BomNode]:
-    bom = standards.products[product].bom.at(date) or {}
+    """The product's BOM per good unit of it, as the engine relieves it: the standard
+    quantity (planned scrap in) divided by the product's yield. A component that is not
+    reached through a phantom too is read from the roll-up's ``direct`` quantities."""
+    spec = standards.products[product]
+    index = spec.bom.index_at(date)
+    bom = spec.bom.values[index] if index is not None else {}
+    scrap = spec.scrap[index] if index is not None and spec.scrap else {}
+    whole = standards.rollup(product, date)
+    phantoms = [c for c in bom if c in standards.products and standards.products[c].phantom]
+    places = standards.precision
     nodes = []
     for item, qty in bom.items():
         rollup = standards.rollup(item, date)
         node_path = f"{path or product}:{item}"
+        per_good = qty / spec.yield_
+        if whole is not None and item in whole.direct and not phantoms:
+            per_good = whole.direct[item]
+        elif per_good.as_tuple().exponent < -8:  # type: ignore[operator]
+            per_good = per_good.quantize(Decimal("1e-8"))
+        cost = rollup.total if rollup else None
+        rate = scrap.get(item) or None
+        unit = standards.unit_of(item) or ""
         if item in standards.materials:
             nodes.append(
-                BomNode(item, qty, "material", rollup.total if rollup else None, [], node_path)
+                BomNode(
+                    item,
+                    _quantity(per_good),
+                    "material",
+                    cost,
+                    [],
+                    node_path,
+                    rate,
+                    unit,
+                    places,
+                )
             )
         elif item in standards.products:
             kind = "phantom" if standards.products[item].phantom else "subassembly"
             children = _bom_tree(standards, item, date, depth + 1, node_path) if depth < 20 else []
             nodes.append(
-                BomNode(item, qty, kind, rollup.total if rollup else None, children, node_path)
+                BomNode(
+                    item,
+                    _quantity(per_good),
+                    kind,
+                    cost,
+                    children,
+                    node_path,
+                    rate,
+                    unit,
+                    places,
+                )
             )
-    for item, qty in standards.products[product].byproducts.items():
+    for item, qty in spec.byproducts.items():
         # A by-product is received, not consumed: a negative line, as in SAP's BOMs.
         rollup = standards.rollup(item, date)
         cost = rollup.total if rollup else None
-        nodes.append(BomNode(item, -qty, "by-product", cost, [], f"{path or product}:{item}"))
+        nodes.append(
+            BomNode(
+                item,
+                _quantity(-qty),
+                "by-product",
+                cost,
+                [],
+                f"{path or product}:{item}",
+                None,
+                standards.unit_of(item) or "",
+                places,
+            )
+        )
     return nodes
 
 
@@ -1678,6 +1849,7 @@ def standards_report(
         for name, p in standards.pools.items()
     ]
     products = []
+    places = standards.precision
     for name, product in standards.products.items():
         rollup = standards.rollup(name, date)
         conversion = dict(rollup.conversion) if rollup else {}
@@ -1699,8 +1871,10 @@ def standards_report(
                 conversion,
                 _bom_tree(standards, name, date),
                 drivers,
-                rollup.planned_loss if rollup else ZERO,
+                round_money(rollup.planned_loss, places) if rollup else ZERO,
                 f"process, never stocked: yields {outputs}" if outputs else "",
+                product.yield_ if product.yield_ != 1 else None,
+                standards.unit_of(name) or "",
             )
         )
         for output, (qty, share) in product.outputs.items():
@@ -1714,16 +1888,24 @@ def standards_report(
                     dict(part.conversion) if part else {},
                     [],
                     {},
-                    part.planned_loss if part else ZERO,
+                    round_money(part.planned_loss, places) if part else ZERO,
                     f"co-product of {name}: {(share * 100).normalize():f} % of its cost over "
-                    f"{qty.normalize():f} units",
+                    f"{qty.normalize():f} {standards.unit_of(output) or 'units'}",
+                    None,
+                    standards.unit_of(output) or "",
                 )
             )
-    materials = []
+    materials: list[tuple[str, Decimal | None, str, list[Use]]] = []
     for name, material in standards.materials.items():
         materials.append(
-            (name, material.cost.at(date), material.unit or "units", standards.where_used(name))
+            (name, material.cost.at(date), _unit_of(standards, name), where_used(standards, name))
         )
+    # Products used in others, and each process's co-products: where they come from.
+    for name in [*standards.products, *standards.outputs]:
+        used = where_used(standards, name)
+        if used:
+            part = standards.rollup(name, date)
+            materials.append((name, part.total if part else None, _unit_of(standards, name), used))
     history = []
     for name, material in standards.materials.items():
         cost = material.cost
@@ -1913,7 +2095,7 @@ def health_report(
                 continue
             counted = last_count.get(item)
             since = counted or first_receipt.get(item) or end
-            counts.append(CountStatus(item, qty, counted, since, (end - since).days))
+            counts.append(CountStatus(item, _quantity(qty), counted, since, (end - since).days))
     overdue = [(c.item, c.last_count) for c in counts if c.overdue]
     never = [c.item for c in counts if c.last_count is None]
     warnings = _health_warnings(standards, months, overdue, end)
@@ -2298,6 +2480,8 @@ def standards_tables(report: StandardsReport) -> list[Table]:
                     node.item,
                     node.kind,
                     node.quantity,
+                    node.unit,
+                    node.scrap,
                     node.unit_cost,
                     node.extended,
                 ]
@@ -2314,16 +2498,28 @@ def standards_tables(report: StandardsReport) -> list[Table]:
         Table("products", "Standard cost by product", columns, rows, money),
         Table(
             "bom",
-            "Bills of materials",
-            ["Product", "Level", "Path", "Item", "Kind", "Quantity", "Unit cost", "Extended"],
+            "Bills of materials, per good unit of the parent (planned scrap and yield in)",
+            [
+                "Product",
+                "Level",
+                "Path",
+                "Item",
+                "Kind",
+                "Quantity",
+                "Unit",
+                "Planned scrap",
+                "Unit cost",
+                "Extended",
+            ],
             bom,
-            frozenset({1, 5, 6, 7}),
+            frozenset({1, 5, 7, 8, 9}),
             frozenset({1, 5}),
+            frozenset({7}),
         ),
         Table(
             "materials",
-            "Materials and where used",
-            ["Material", "Standard cost", "Unit", "Used in"],
+            "Materials and where used (and where by- and co-products come from)",
+            ["Item", "Standard cost", "Unit", "Used in"],
             materials,
             frozenset({1}),
         ),
@@ -2668,15 +2864,19 @@ def render_standards_text(report: StandardsReport) -> str:
 
     def walk(nodes: list[BomNode], depth: int) -> None:
         for node in nodes:
+            unit = f" {node.unit}" if node.unit else ""
+            scrap = f", {rate_text(node.scrap)} planned scrap" if node.scrap else ""
             out.append(
-                f"{'  ' * depth}{node.quantity} x {node.item} ({node.kind}) at "
+                f"{'  ' * depth}{node.quantity:,f}{unit} x {node.item} ({node.kind}{scrap}) at "
                 f"{_fmt_money(node.unit_cost)} = {_fmt_money(node.extended)}"
             )
             walk(node.children, depth + 1)
 
+    out.append("  (per good unit of the parent: planned scrap in, divided by the yield)")
     for product in report.products:
         if not product.phantom:
-            out.append(f"  {product.product}  {_fmt_money(product.total)}")
+            good = f"  (yield {rate_text(product.yield_)})" if product.yield_ else ""
+            out.append(f"  {product.product}  {_fmt_money(product.total)}{good}")
             walk(product.bom, 2)
     if report.driver_pools:
         out += ["", "Conversion by driver, per unit through all levels:"]

@@ -302,8 +302,8 @@ def diff_standards(
 
 
 def _unit(standards: Standards, item: str) -> str:
-    found = standards.materials.get(item) or standards.products.get(item)
-    return (found.unit if found is not None else None) or ""
+    """The item's unit (a co-product's own, or its process's), else blank."""
+    return standards.unit_of(item) or ""
 
 
 def _last_period(

@@ -323,7 +323,28 @@ def test_brewery_planned_losses_spent_grain_and_parti_gyle_are_visible(brewery_u
         assert rows["SMALL_BEER"][-5:] == ["62.58", "22.08", "27.00", "13.50", "0.33"]
         lager = page.locator("#bf-bom > li").filter(has=page.locator('[data-bom-path="LAGER"]'))
         grain = lager.locator("li", has_text="SPENT_GRAIN").first.inner_text().split()
-        assert grain == ["SPENT_GRAIN", "by-product", "-12", "0.05", "-0.60"]  # 12 kg x 0.05
+        assert grain == ["SPENT_GRAIN", "by-product", "-12", "kg", "0.05", "-0.60"]  # 12 x 0.05
+        # Per good keg: 9 kg x 1.02 (2 % milling loss) / 0.9 (the yield) = 10.2 kg x 1.10.
+        malt = lager.locator("li", has_text="MALT").first.inner_text().split()
+        assert malt == ["MALT", "material", "+2", "%", "scrap", "10.2", "kg", "1.10", "11.22"]
+        assert "yield 90 %" in lager.locator('[data-bom-path="LAGER"]').inner_text()
+        parti = page.locator("#bf-bom > li").filter(
+            has=page.locator('[data-bom-path="PARTI_GYLE"]')
+        )
+        assert parti.locator("li", has_text="MALT").first.inner_text().split()[5:7] == [
+            "510",
+            "kg",
+        ]
+        # 12.265 of IPA's standard is planned loss: 12.27 half-up, as the engine rounds.
+        assert rows["IPA"][-1] == "12.27"
+        used = {
+            text.split("\t")[0].strip(): text.split("\t")[-1].strip()
+            for text in page.locator("#bf-where-used tbody tr").all_inner_texts()
+        }
+        assert used["SPENT_GRAIN"] == (
+            "IPA (by-product), LAGER (by-product), PARTI_GYLE (by-product)"
+        )
+        assert used["STRONG_ALE"] == "PARTI_GYLE (co-product)"
 
         page.goto(f"{brewery_url}/extension/BackflushInventory/", wait_until="networkidle")
         page.wait_for_selector("#bf-products")
@@ -340,7 +361,12 @@ def test_brewery_planned_losses_spent_grain_and_parti_gyle_are_visible(brewery_u
             for text in page.locator("#bf-products tbody tr").all_inner_texts()
         }
         assert sold["SPENT_GRAIN"] == ["8,880", "444.00", "444.00"]  # 8,880 kg x 0.05
-        assert sold["STRONG_ALE"][:2] == ["3", "780.00"]
+        # The parti-gyle is a process: its one brew made 10 kegs of each co-product.
+        assert sold["STRONG_ALE"][:3] == ["10", "3", "780.00"]
+        assert sold["SMALL_BEER"][:2] == ["10", "8"]
+        assert "PARTI_GYLE" not in sold
+        hops = stock[("HOPS",)]
+        assert hops[2:4] == ["3", "kg"]  # 3 kg, not 3.0
     finally:
         context.close()
     assert errors == []

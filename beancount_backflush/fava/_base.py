@@ -215,6 +215,10 @@ class BackflushPage(FavaExtensionBase):
         return reports.units_text(units)
 
     @staticmethod
+    def rate_text(rate: Any) -> str:
+        return reports.rate_text(rate)
+
+    @staticmethod
     def singular(unit: str | None) -> str:
         return reports.singular(unit or "")
 
