@@ -6,7 +6,8 @@ read with ``git show`` run in PATH's directory, so PATH is relative to where you
 each material the old and new standard cost; for each product the old and new standard by
 cost element (materials, each conversion pool, total) in force on the date. With a ledger:
 the revaluation the change would post on the stock on hand at the date (quantity on hand x
-(new - old) per item, the amount the plugin posts against the revaluation variance), and
+(new - old) per item; the plugin posts the other side to the revaluation variance, or under
+``disposition: prorate`` each element's part to the inventory's ``:Adjustment`` accounts), and
 the margin change at the sales volumes of the ledger's last closed period.
 """
 
@@ -138,6 +139,10 @@ class Revaluation:
     old: Decimal | None
     new: Decimal | None
     amount: Decimal  # on hand x (new - old): the change of inventory value
+    # Where the plugin posts the other side (negative: a credit), per account and element:
+    # under ``disposition: prorate`` each element's part goes to the ``:Adjustment`` account
+    # of the inventory holding the stock; the rest to the revaluation variance.
+    postings: tuple[tuple[str, str, Decimal], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,8 @@ class StandardsDiff:
     ledger: str | None = None
     revaluation: list[Revaluation] = field(default_factory=list)
     revaluation_account: str | None = None
+    disposition: str = "cogs"
+    ppv_capitalised: bool = False  # purchase_price in close.variances (prorate only)
     period: tuple[datetime.date, datetime.date] | None = None
     period_source: str | None = None
     margin: list[Margin] = field(default_factory=list)
@@ -254,9 +261,11 @@ def diff_standards(
     report.ledger = path
     holder = ledger_standards or new
     report.revaluation_account = holder.variance_accounts["revaluation"]
+    report.disposition = holder.close.disposition
+    report.ppv_capitalised = "purchase_price" in holder.close.variances
     base = os.path.dirname(os.path.abspath(path))
     parents = inventory_parents(holder)
-    on_hand: dict[str, Decimal] = {}
+    held: dict[str, dict[str, Decimal]] = {}  # item -> account -> units
     for entry in entries:
         if entry.date > date:
             break
@@ -266,14 +275,26 @@ def diff_standards(
                     continue
                 units = posting.units
                 if units is not None and units.number is not None:
-                    on_hand[units.currency] = on_hand.get(units.currency, ZERO) + units.number
-    for item, quantity in on_hand.items():
+                    accounts = held.setdefault(units.currency, {})
+                    accounts[posting.account] = accounts.get(posting.account, ZERO) + units.number
+    for item, accounts in held.items():
+        quantity = sum(accounts.values(), ZERO)
         if not quantity:
             continue
         before, after = report.totals(item)
+        if before is None and after is None:  # a co-product: its process's share
+            before, after = _total(old, item, date), _total(new, item, date)
         change = (after - before) if before is not None and after is not None else ZERO
         report.revaluation.append(
-            Revaluation(item, quantity, _unit(holder, item), before, after, quantity * change)
+            Revaluation(
+                item,
+                quantity,
+                _unit(holder, item),
+                before,
+                after,
+                quantity * change,
+                _postings(report, old, new, item, date, accounts, change),
+            )
         )
     report.revaluation.sort(key=lambda r: r.item)
     period = _last_period(entries, date)
@@ -299,6 +320,49 @@ def diff_standards(
             change = (after - before) if before is not None and after is not None else ZERO
             report.margin.append(Margin(item, sold[item], before, after, -sold[item] * change))
     return report
+
+
+def _postings(
+    report: StandardsDiff,
+    old: Standards,
+    new: Standards,
+    item: str,
+    date: datetime.date,
+    accounts: dict[str, Decimal],
+    change: Decimal,
+) -> tuple[tuple[str, str, Decimal], ...]:
+    """The other side of the revaluation of ``item``, as the plugin posts it
+    (revaluation.py): under ``disposition: prorate`` the material part (when the purchase
+    price variance is capitalised) and each pool's part go to the holding account's
+    ``:Adjustment`` sub-account, netting against what was capitalised for that element;
+    whatever is left goes to the revaluation variance."""
+    account = report.revaluation_account or ""
+    postings: list[tuple[str, str, Decimal]] = []
+    rest = ZERO
+    before = old.rollup(item, date) if old.is_item(item) else None
+    after = new.rollup(item, date) if new.is_item(item) else None
+    for holding, units in sorted(accounts.items()):
+        if not units:
+            continue
+        difference = units * change
+        if report.disposition == "prorate" and before is not None and after is not None:
+            adjustment = holding + ":Adjustment"
+            if report.ppv_capitalised:
+                part = units * (after.material - before.material)
+                if part:
+                    postings.append((adjustment, "materials", -part))
+                    difference -= part
+            for pool in sorted({*before.conversion, *after.conversion}):
+                part = units * (
+                    after.conversion.get(pool, ZERO) - before.conversion.get(pool, ZERO)
+                )
+                if part:
+                    postings.append((adjustment, pool, -part))
+                    difference -= part
+        rest += difference
+    if rest:
+        postings.append((account, "revaluation", -rest))
+    return tuple(postings)
 
 
 def _unit(standards: Standards, item: str) -> str:
@@ -424,10 +488,7 @@ def _render_ledger(report: StandardsDiff) -> str:
         out.append(table(["item", "on hand", "old", "new", "revaluation"], rows, "lrrrr"))
     if unchanged:
         out.append(f"{unchanged} other item(s) on hand keep their standard.\n")
-    out.append(
-        f"Revaluation of inventory: {money(total, signed=True)} {ccy} "
-        f"(against {report.revaluation_account}: {money(-total, signed=True)} {ccy})"
-    )
+    out += _render_other_side(report, total)
     out.append("")
     if report.period is None:
         out.append("No sales in the ledger up to that date: no margin change to show.")
@@ -453,6 +514,48 @@ def _render_ledger(report: StandardsDiff) -> str:
         out.append(table(["item", "units sold", "standard change", "margin change"], rows))
     out.append(f"Margin change: {money(margin, signed=True)} {ccy} per period at these volumes")
     return "\n".join(out) + "\n"
+
+
+def posting_totals(report: StandardsDiff) -> dict[tuple[str, str], Decimal]:
+    """(account, element) -> the amount the plugin would post there, all items together."""
+    totals: dict[tuple[str, str], Decimal] = {}
+    for row in report.revaluation:
+        for account, element, amount in row.postings:
+            totals[(account, element)] = totals.get((account, element), ZERO) + amount
+    return {key: amount for key, amount in totals.items() if amount}
+
+
+def _render_other_side(report: StandardsDiff, total: Decimal) -> list[str]:
+    """Where the revaluation goes, per the standards' close disposition."""
+    ccy = report.currency
+    head = f"Revaluation of inventory: {money(total, signed=True)} {ccy}"
+    totals = posting_totals(report)
+    if report.disposition != "prorate" or not any(
+        element != "revaluation" for _, element in totals
+    ):
+        return [
+            f"{head} (against {report.revaluation_account}: {money(-total, signed=True)} {ccy})"
+        ]
+    why = {
+        "materials": "materials: nets against the capitalised purchase price variance",
+        "revaluation": "the revaluation variance, a period cost"
+        + ("" if report.ppv_capitalised else " (purchase price variance not capitalised)"),
+    }
+    rows = [
+        [
+            account,
+            why.get(element, f"conversion: nets against the {element} pool"),
+            money(amount, signed=True),
+        ]
+        for (account, element), amount in sorted(totals.items())
+    ]
+    return [
+        f"{head}. Under disposition: prorate inventory is carried at actual cost, so the "
+        "plugin posts the other side to the inventory's :Adjustment accounts, each element's "
+        "part netting against what was capitalised for it:",
+        "",
+        table(["account", "element", "amount"], rows, "llr").rstrip("\n"),
+    ]
 
 
 ELEMENT_HEADERS = ["item", "kind", "element", "old", "new", "change"]
@@ -490,6 +593,8 @@ def render_csv(report: StandardsDiff) -> str:
                 _dec(row.amount),
             ]
         )
+    for (account, element), amount in posting_totals(report).items():
+        rows.append([account, "revaluation posting", element, None, None, None, None, _dec(amount)])
     for margin in report.margin:
         rows.append(
             [
@@ -522,7 +627,12 @@ def as_json(report: StandardsDiff) -> dict[str, Any]:
         document["ledger"] = report.ledger
         document["revaluation"] = {
             "account": report.revaluation_account,
+            "disposition": report.disposition,
             "total": sum((r.amount for r in report.revaluation), ZERO),
+            "postings": [
+                {"account": account, "element": element, "amount": amount}
+                for (account, element), amount in posting_totals(report).items()
+            ],
             "items": [
                 {
                     "item": r.item,

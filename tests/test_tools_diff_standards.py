@@ -186,3 +186,73 @@ def test_a_revision_with_invalid_standards_is_located(repo, monkeypatch):
     assert status == 2
     assert err.startswith("bean-backflush diff-standards: HEAD:books/standards.yaml:")
     assert len(err.splitlines()) == 1
+
+
+def test_under_prorate_the_revaluation_goes_to_the_adjustment_accounts(tmp_path):
+    """The example ledger prorates with purchase_price closed: raising RIM 16.00 -> 16.50 and
+    BIKE's labor 40.00 -> 42.00 on 2026-05-01 revalues 20 RIM (+10.00, raw and in-process),
+    8 BIKE (+3.00 each: +1.00 of rims, +2.00 of labor: +24.00) and 1 CARGO (+1.00 of rims),
+    +35.00 in all. The plugin posts the material parts against the capitalised purchase
+    price variance in the :Adjustment accounts (-10.00 RIP, -8.00 - 1.00 = -9.00 FG) and
+    the labor part against the pool (-16.00 FG): -25.00 FG, -10.00 RIP, nothing to the
+    revaluation variance; diff-standards predicts exactly that."""
+    import shutil
+
+    from beancount import loader
+
+    root = Path(__file__).resolve().parent.parent / "example-ledger"
+    books = tmp_path / "books"
+    shutil.copytree(root, books)
+    standards = (books / "standards.yaml").read_text()
+    old = books / "old.yaml"
+    old.write_text(standards)
+    new = books / "new.yaml"
+    new.write_text(
+        standards.replace("RIM:   {cost: 16.00,", "RIM:   {cost: 16.50,").replace(
+            "conversion: {labor: 40.00, overhead: 20.00}",
+            "conversion: {labor: 42.00, overhead: 20.00}",
+        )
+    )
+    dated = standards.replace(
+        "RIM:   {cost: 16.00,", "RIM:   {cost: {2026-01-01: 16.00, 2026-05-01: 16.50},"
+    ).replace(
+        "conversion: {labor: 40.00, overhead: 20.00}",
+        "conversion: {2026-01-01: {labor: 40.00, overhead: 20.00}, "
+        "2026-05-01: {labor: 42.00, overhead: 20.00}}",
+    )
+    assert dated.count("2026-05-01") == 2
+    (books / "standards.yaml").write_text(dated)
+    ledger = books / "ledger.beancount"
+    args = ("diff-standards", str(old), str(new), "--ledger", str(ledger), "--date", "2026-04-30")
+    status, out, err = run_cli(*args)
+    assert status == 0, err
+    assert "Revaluation of inventory: +35.00 USD. Under disposition: prorate" in out
+    assert "against Expenses:Variances:Revaluation" not in out
+    rows = [line.split() for line in out.splitlines()]
+    assert ["Assets:Inventory:FinishedGoods:Adjustment", "conversion:", "nets", "against",
+            "the", "labor", "pool", "-16.00"] in rows  # fmt: skip
+    rip = next(r for r in rows if r[:1] == ["Assets:Inventory:RawInProcess:Adjustment"])
+    assert rip[-1] == "-10.00"
+    status, out, err = run_cli(*args, "--format", "json")
+    predicted = {
+        (p["account"], p["element"]): p["amount"]
+        for p in json.loads(out)["revaluation"]["postings"]
+    }
+    assert predicted == {
+        ("Assets:Inventory:FinishedGoods:Adjustment", "labor"): "-16.00",
+        ("Assets:Inventory:FinishedGoods:Adjustment", "materials"): "-9.00",
+        ("Assets:Inventory:RawInProcess:Adjustment", "materials"): "-10.00",
+    }
+    entries, errors, _ = loader.load_file(str(ledger))
+    assert not errors, [e.message for e in errors]
+    posted: dict[str, object] = {}
+    for entry in entries:
+        revalue = getattr(entry, "meta", {}).get("backflush") == "revalue"
+        if revalue and str(entry.date) == "2026-05-01":
+            for p in entry.postings:
+                if p.cost is None:
+                    posted[p.account] = posted.get(p.account, 0) + p.units.number
+    assert posted == {
+        "Assets:Inventory:FinishedGoods:Adjustment": -25,
+        "Assets:Inventory:RawInProcess:Adjustment": -10,
+    }
