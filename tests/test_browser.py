@@ -42,20 +42,7 @@ BREWERY_PAGES = {
 WIDE_TABLES = {"bf-variances", "bf-analysis"}
 SIZES = {"desktop": (1400, 1000), "phone": (390, 844)}
 SCHEMES = ("light", "dark")
-# On a phone the brewery's *Conversion by driver* table is 30 px wider than the screen since
-# the parti-gyle (30.00 brewhouse-hours x 15.00 = 450.00 a brew) joined the beers: it
-# scrolls sideways in its wrapper. A layout problem of the Standards template, reported;
-# strict, so that the case is noticed once the table fits again.
-DRIVERS_TOO_WIDE = pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="#bf-drivers needs a sideways scroll on a phone"
-)
-BREWERY_CASES = [
-    pytest.param(page, size, marks=DRIVERS_TOO_WIDE)
-    if (page, size) == ("BackflushStandards/", "phone")
-    else pytest.param(page, size)
-    for page in BREWERY_PAGES
-    for size in SIZES
-]
+BREWERY_CASES = [(page, size) for page in BREWERY_PAGES for size in SIZES]
 
 pytestmark = pytest.mark.browser
 if not os.path.exists(CHROMIUM):
