@@ -119,6 +119,15 @@ def _divided(number: Decimal) -> Decimal:
     return number
 
 
+def _short_quantity(number: Decimal) -> Decimal:
+    """A quantity per unit multiplied through BOM levels, kept to 12 decimals: consumption
+    (x a batch) times a standard cost must stay exact in 28 digits."""
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -12:
+        return number.quantize(Decimal("1e-12")).normalize()
+    return number
+
+
 def _unit_cost(number: Decimal) -> Decimal:
     return tidy_money(_divided(number))
 
@@ -394,8 +403,8 @@ class Standards:
             _unit_cost(material_cost),
             {pool: _unit_cost(rate) for pool, rate in conversion.items()},
             {pool: _unit_cost(rate) for pool, rate in own_conversion.items()},
-            {name: tidy(qty) for name, qty in direct.items()},
-            {name: tidy(qty) for name, qty in materials.items()},
+            {name: tidy(_short_quantity(qty)) for name, qty in direct.items()},
+            {name: tidy(_short_quantity(qty)) for name, qty in materials.items()},
             since,
             True,
             _unit_cost(planned_loss),
