@@ -137,7 +137,12 @@ def close(book: Book, date: datetime.date, source: dict[str, Any], event: Event 
     if backlog:
         book.errors.append(
             BackflushError(
-                source,
+                source
+                if event is not None
+                else {
+                    "filename": book.standards.path,
+                    "lineno": book.standards.close.schedule_line or 1,
+                },
                 f"close on {date} with open backlog: {', '.join(backlog)} used but not yet "
                 f"received (in {book.backlog}); record the receipts before closing",
                 event.entry if event is not None else None,

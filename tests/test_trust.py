@@ -385,3 +385,18 @@ def test_a_count_with_open_backlog_counts_against_the_net_book(ledger):
     assert book.errors == []
     assert book.units(RIP, "STEEL") == 5 and book.units(BACKLOG, "STEEL") == 0
     assert book.money("Expenses:Variances:MaterialUsage") == D("-37.50")
+
+
+def test_a_scheduled_close_with_open_backlog_points_at_the_schedule_line(ledger):
+    book = ledger(
+        "auto_open: true\n" + bike_standards(negative_stock="backlog", schedule="monthly"),
+        """
+2026-01-05 custom "backflush" "purchase" 10 STEEL 25.00 USD
+2026-01-06 custom "backflush" "produce" 10 FRAME
+2026-02-02 custom "backflush" "purchase" 100 STEEL 250.00 USD
+""",
+    )
+    (error,) = book.errors
+    assert "close on 2026-01-31 with open backlog" in error.message
+    standards = book.path.parent / "standards.yaml"
+    assert error.source == {"filename": str(standards), "lineno": line_of(standards, "schedule:")}
