@@ -140,6 +140,19 @@ def _under(account: str, parent: str) -> bool:
     return account == parent or account.startswith(parent + ":")
 
 
+class _Under(dict[str, bool]):
+    """``under[account]``: is the account one of ``parents`` or below one of them, computed
+    once per account (the report loops test every posting; a ledger has few accounts)."""
+
+    def __init__(self, parents: Iterable[str | None]) -> None:
+        super().__init__()
+        self.parents = tuple(p for p in parents if p)
+
+    def __missing__(self, account: str) -> bool:
+        found = self[account] = any(_under(account, p) for p in self.parents)
+        return found
+
+
 def month_of(date: datetime.date) -> str:
     return f"{date.year:04d}-{date.month:02d}"
 
@@ -388,6 +401,7 @@ class _Backlog:
 
     def __init__(self, account: str | None) -> None:
         self.account = account
+        self.under = _Under((account,))
         self.quantity: dict[str, Decimal] = defaultdict(Decimal)
         self.value: dict[str, Decimal] = defaultdict(Decimal)
         self.cost: dict[str, Decimal] = {}
@@ -398,8 +412,9 @@ class _Backlog:
         touched: set[str] = set()
         if self.account is None:
             return touched
+        under = self.under
         for posting in txn.postings:
-            if not _under(posting.account, self.account):
+            if not under[posting.account]:
                 continue
             lot = _lot(posting)
             if lot is None:
@@ -483,7 +498,7 @@ class InventoryReport:
 
 
 def _flows_of(
-    txn: data.Transaction, standards: Standards
+    txn: data.Transaction, standards: Standards, held: _Under | None = None
 ) -> list[tuple[str, Decimal, Decimal, Decimal, Decimal]]:
     """(item, made, sold, revenue, cogs) per item of a produce/unbuild/sell/return event.
 
@@ -502,13 +517,14 @@ def _flows_of(
     made = sold = revenue = cogs = ZERO
     if event in (contract.PRODUCE, contract.UNBUILD) and standards.is_process(item):
         outputs = standards.products[item].outputs
-        parents = inventory_accounts(standards)
+        if held is None:
+            held = _Under(inventory_accounts(standards))
         made_of: dict[str, Decimal] = {}
         for posting in txn.postings:
             lot = _lot(posting)
             if lot is None or lot[0] not in outputs:
                 continue
-            if any(_under(posting.account, parent) for parent in parents):
+            if held[posting.account]:
                 made_of[lot[0]] = made_of.get(lot[0], ZERO) + lot[1]
         return [(output, units, ZERO, ZERO, ZERO) for output, units in sorted(made_of.items())]
     if event == contract.PRODUCE:
@@ -542,6 +558,7 @@ def inventory_report(
     scope = _scope(scope, end_date)
     end = scope.end
     parents = inventory_accounts(standards)
+    held = _Under(parents)
     cogs_account = standards.accounts["cogs"]
     currency = standards.currency
     all_txns = _transactions(entries, None)
@@ -590,7 +607,7 @@ def inventory_report(
                 book = decimal_meta(meta, contract.META_BOOK)
                 counts[item] = (txn.date, counted - book if book is not None else None)
         if picked:
-            for item, made, sold, revenue, item_cogs in _flows_of(txn, standards):
+            for item, made, sold, revenue, item_cogs in _flows_of(txn, standards, held):
                 flow = monthly[month].setdefault(item, ProductFlow(item))
                 flow.add(ProductFlow(item, made, sold, revenue, item_cogs))
         is_close = event == contract.CLOSE
@@ -604,7 +621,7 @@ def inventory_report(
                 month_cogs[month] += amount
                 if in_period:
                     cogs += amount
-            if not any(_under(account, parent) for parent in parents):
+            if not held[account]:
                 continue
             lot = _lot(posting)
             if lot is not None:
@@ -1122,10 +1139,8 @@ def variance_report(
     materials = standards.materials
     # Production at standard (the scrap base): products and the co-products of processes.
     products = {**standards.products, **standards.outputs}
-    relieving = tuple(
-        a
-        for a in (standards.accounts.get("raw_in_process"), standards.accounts.get("backlog"))
-        if a
+    relieving = _Under(
+        (standards.accounts.get("raw_in_process"), standards.accounts.get("backlog"))
     )
     cogs_account = standards.accounts["cogs"]
     allocated = {p.allocated: f"pool:{p.name}" for p in standards.pools.values()}
@@ -1276,7 +1291,7 @@ def _lot_bases(
     event: str,
     materials: Mapping[str, Any],
     products: Mapping[str, Any],
-    relieving: tuple[str, ...],
+    relieving: _Under,
     bases: dict[str, Decimal],
 ) -> None:
     """Add a lot posting of a generated transaction to the standard bases it belongs to."""
@@ -1289,7 +1304,7 @@ def _lot_bases(
             bases["purchase_price"] += value
         elif event == contract.RETURN_TO_SUPPLIER and qty < 0:
             bases["purchase_price"] += value  # purchases net of what went back
-        elif event in CONSUMING and any(_under(posting.account, a) for a in relieving):
+        elif event in CONSUMING and relieving[posting.account]:
             bases["usage"] -= value
     if event == contract.PRODUCE and item in products and qty > 0:
         bases["scrap"] += value
@@ -1300,7 +1315,7 @@ def _lot_bases(
 def _material_used(
     posting: data.Posting,
     materials: Mapping[str, Any],
-    relieving: tuple[str, ...],
+    relieving: _Under,
     used: Mapping[str, dict[str, Decimal]],
     month: str,
 ) -> None:
@@ -1308,7 +1323,7 @@ def _material_used(
     lot = _lot(posting)
     if lot is None or lot[0] not in materials:
         return
-    if any(_under(posting.account, a) for a in relieving):
+    if relieving[posting.account]:
         used[lot[0]][month] -= lot[2]
 
 
@@ -2006,7 +2021,7 @@ def health_report(
     """Indicators of whether backflush costing still suits the business, for the months of
     the period (inventory at each month end from every entry before it)."""
     scope = _scope(scope, end_date)
-    parents = inventory_accounts(standards)
+    held_in = _Under(inventory_accounts(standards))
     column_of = _column_of(variance_columns(standards))
     cogs_account = standards.accounts["cogs"]
     currency = standards.currency
@@ -2040,7 +2055,8 @@ def health_report(
             if amount is not None:
                 uninventoried[month] = uninventoried.get(month, ZERO) + amount
         for posting in txn.postings:
-            if any(_under(posting.account, p) for p in parents):
+            in_stock = held_in[posting.account]
+            if in_stock:
                 lot = _lot(posting)
                 if lot is not None:
                     item, qty, value = lot
@@ -2052,7 +2068,7 @@ def health_report(
             amount = _money(posting, currency)
             if amount is None:
                 continue
-            if any(_under(posting.account, p) for p in parents):
+            if in_stock:
                 inventory += amount
             elif is_close or txn.date not in period:
                 continue  # flows: the period's part of the month only

@@ -18,7 +18,7 @@ from typing import Any
 
 from beancount.core import account as account_lib
 from fava.context import g
-from fava.core.filters import AdvancedFilter, Match
+from fava.core.filters import AdvancedFilter, FilterError, Match, TimeFilter
 from fava.ext import FavaExtensionBase, extension_endpoint
 from flask import Response, abort, request, url_for
 from werkzeug.utils import secure_filename
@@ -95,10 +95,18 @@ class BackflushPage(FavaExtensionBase):
         return self._cached("_scope", self._compute_scope)
 
     def _compute_scope(self) -> reports.Scope:
-        _time, account, text = self._args()
-        filtered = getattr(g, "filtered", None)
+        time, account, text = self._args()
         begin = end = None
-        date_range = getattr(filtered, "date_range", None)
+        date_range = None
+        if time:
+            # The period from the time filter itself: Fava's filtered ledger (g.filtered)
+            # would clamp every entry only for the page to read these two dates.
+            try:
+                date_range = TimeFilter(
+                    self.ledger.options, self.ledger.fava_options, time
+                ).date_range
+            except FilterError:
+                date_range = getattr(getattr(g, "filtered", None), "date_range", None)
         if date_range is not None:
             begin, end = date_range.begin, date_range.end_inclusive
         selected = None
