@@ -86,6 +86,10 @@ class EventType:
         return text
 
 
+NO_ACTUALS: dict[str, Decimal] = {}
+ZERO = Decimal(0)
+
+
 class Event:
     """A bound directive."""
 
@@ -118,7 +122,7 @@ class Event:
         self.item = item
         self.total = total
         self.account = account
-        self.actuals: dict[str, Decimal] = {}
+        self.actuals: dict[str, Decimal] = NO_ACTUALS  # replaced, never mutated
 
 
 def bind(
@@ -140,46 +144,55 @@ def bind(
             f'unknown backflush event "{kind}"'
             + did_you_mean(kind, types, "; expected one of " + ", ".join(types)),
         )
-    bound: dict[str, Any] = {}
+    # One pass over the slots, without intermediate structures: this runs once per
+    # directive on every load.
+    quantity, item, shown = ZERO, "", None
+    money: Amount | None = None
+    account: str | None = None
+    actual_args: list[Any] = []
+    count = len(args)
     position = 0
     for what, required in spec.slots:
-        if what == ACTUALS:
-            bound[ACTUALS] = args[position:]
-            position = len(args)
+        if what is ACTUALS:
+            actual_args = args[position:]
+            position = count
             break
-        value = args[position] if position < len(args) else None
-        if value is None or not _fits(what, value):
-            if required or value is not None:
+        if position >= count:
+            if required:
                 return None, _expects(entry, spec)
             break
-        bound[what] = value
+        value = args[position]
+        if not _fits(what, value):
+            return None, _expects(entry, spec)
+        if what is QTY_ITEM:
+            quantity, item, shown = value.number, value.currency, value
+        elif what is MONEY:
+            money = value
+        elif what is ACCOUNT:
+            account = value
+        elif what is NAME:
+            item = value
+        else:  # NUMBER
+            quantity = shown = value
         position += 1
-    if position < len(args):
+    if position < count:
         return None, _expects(entry, spec)
-
-    quantity, item, shown = Decimal(0), "", None
-    amount = bound.get(QTY_ITEM)
-    if amount is not None:
-        quantity, item, shown = amount.number, amount.currency, amount
-    if NAME in bound:
-        item = bound[NAME]
-    if NUMBER in bound:
-        quantity = shown = bound[NUMBER]
     if shown is not None:
         problem = _bad_quantity(spec, quantity)
         if problem:
             return None, _error(entry, f'"{kind}" {problem}, got {shown}')
     total = None
-    money = bound.get(MONEY)
     if money is not None:
-        total = Money(money.number, money.currency)
+        total = Money(money.number, money.currency)  # type: ignore[arg-type]
         if total.number < 0 and spec.items is not None:  # a close may credit COGS
             return None, _error(entry, f'"{kind}" expects a zero or positive total, got {money}')
         problem = _too_big(total.number)
         if problem:
             return None, _error(entry, f'"{kind}" total {money}: {problem}')
-    event = Event(spec, entry, quantity, item, total, bound.get(ACCOUNT))
-    for value in bound.get(ACTUALS, ()):
+    event = Event(spec, entry, quantity, item, total, account)
+    if actual_args:
+        event.actuals = {}
+    for value in actual_args:
         if not _fits(QTY_ITEM, value):
             return None, _expects(entry, spec)
         if value.currency == item:
@@ -201,21 +214,22 @@ def _bad_quantity(spec: EventType, quantity: Decimal) -> str | None:
 
 
 def _fits(what: str, value: object) -> bool:
-    if what == ACCOUNT:
+    if what is QTY_ITEM or what is MONEY:
+        return type(value) is Amount and value.number is not None
+    if what is ACCOUNT:
         return isinstance(value, str) and account_lib.is_valid(value)
-    if what == NAME:
+    if what is NAME:
         return isinstance(value, str) and not account_lib.is_valid(value)
-    if what == NUMBER:
-        return isinstance(value, Decimal)
-    return isinstance(value, Amount) and value.number is not None
+    return isinstance(value, Decimal)  # NUMBER
 
 
 def _too_big(number: Decimal) -> str | None:
-    if not number.is_finite() or abs(number) >= MAX_MAGNITUDE:
+    if not (number.is_finite() and -MAX_MAGNITUDE < number < MAX_MAGNITUDE):
         return f"numbers on a directive must be below {MAX_MAGNITUDE:,.0f}"
-    exponent = number.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -MAX_DECIMALS:
-        return f"at most {MAX_DECIMALS} decimal places"
+    if number != number.to_integral_value():  # whole numbers need no look at the decimals
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -MAX_DECIMALS:
+            return f"at most {MAX_DECIMALS} decimal places"
     return None
 
 
