@@ -191,6 +191,8 @@ class Book:
         self._cum: dict[str, tuple[Decimal, Decimal]] = {}  # account -> (exact, posted)
         self._costs: dict[int, Cost] = {}
         self.plans: dict[int, list[tuple[str, str, Decimal, Rollup]]] = {}
+        # (standard version, batch size) -> components consumed (read-only, shared)
+        self.batches: dict[tuple[int, Decimal], list[tuple[str, str, Decimal, Rollup]]] = {}
         self.generated: list[data.Transaction] = []
         self.errors: list[Any] = []
         self.opened: set[str] = set()
