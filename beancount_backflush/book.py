@@ -201,6 +201,9 @@ class Book:
 
         # The period since the last close (see closing.py).
         self._groups: dict[str, Group | None] = {}
+        self._watched: dict[str, bool] = {}
+        # (event, item, total's currency) -> why it is refused, or None (engine.apply)
+        self.item_checks: dict[tuple[str, str, str | None], str | None] = {}
         self.period_money: dict[str, Decimal] = {}
         self.period_usage = ZERO
         self.period_cogs = ZERO
@@ -367,9 +370,10 @@ class Book:
 
     def _check(self, txn: Txn, event: str) -> None:
         problems: list[str] = []
-        if txn.moves and self.negative_stock == "error":
+        moves = txn.moves
+        if moves and self.negative_stock == "error" and any(m[2] < 0 for m in moves):
             net: dict[tuple[str, str], Decimal] = {}
-            for account, item, qty in txn.moves:
+            for account, item, qty in moves:
                 net[(account, item)] = net.get((account, item), ZERO) + qty
             for (account, item), change in net.items():
                 on_hand = self.on_hand(account, item)
@@ -426,10 +430,14 @@ class Book:
             self._cum.update(txn.cum)
         self.period_clearing_used += txn.cleared
         currency = self.currency
-        note = self.note
+        watched = self._watched
         for account, units, cost, _price, _flag, _meta in txn.postings:
             if cost is None and units.currency == currency:  # type: ignore[union-attr]
-                note(account, units.number)  # type: ignore[union-attr,arg-type]
+                watch = watched.get(account)
+                if watch is None:
+                    watch = watched[account] = self._watches(account)
+                if watch:
+                    self.note(account, units.number)  # type: ignore[union-attr,arg-type]
         if txn.relieved:
             relieved = self.relieved
             for rollup, qty in txn.relieved:
@@ -483,6 +491,14 @@ class Book:
                 name = account_lib.join(self.variances[kind], pool.title)
                 groups[name] = ("volume", pool.name) if kind == "volume" else ("pool", pool.name)
         return groups
+
+    def _watches(self, account: str) -> bool:
+        """Whether money posted to ``account`` matters to the close."""
+        return (
+            self.group_of(account) is not None
+            or account == self.clearing
+            or account == self.variances["usage"]
+        )
 
     def note(self, account: str, number: Decimal) -> None:
         """One money posting in the standards currency (the user's or the plugin's)."""

@@ -159,7 +159,18 @@ def apply(book: Book, event: Event) -> None:
     """Apply one event, all or nothing; its problems are reported at its directive."""
     try:
         if event.type.items is not None:
-            check_item(book, event)
+            # Whether an event may take an item never changes during a load: ask once.
+            key = (event.kind, event.item, event.total.currency if event.total else None)
+            refusal = book.item_checks.get(key, "")
+            if refusal == "":
+                try:
+                    check_item(book, event)
+                    refusal = None
+                except Rejected as rejected:
+                    refusal = str(rejected)
+                book.item_checks[key] = refusal
+            if refusal is not None:
+                raise Rejected(refusal)
         event.type.handler(book, event)
     except Rejected as rejected:
         book.errors.append(BackflushError(event.entry.meta, str(rejected), event.entry))
