@@ -46,11 +46,26 @@ class BackflushInventory(_base.BackflushPage):
             }
             for point in report.history
         ]
-        line = [{"date": date, "balance": {currency: total}} for date, total in report.daily]
+        line = [
+            {"date": date, "balance": {currency: total}}
+            for date, total in _thinned(report.daily, DAILY_POINTS)
+        ]
         return [
             {"type": "bar", "label": "Inventory value at month end", "data": bars},
             {"type": "balances", "label": "Inventory value, day by day", "data": line},
         ]
+
+
+#: The day-by-day line keeps at most this many points (the page's weight must not grow with
+#: the ledger): a longer period keeps every k-th day and the last one.
+DAILY_POINTS = 180
+
+
+def _thinned(points: list[Any], limit: int) -> list[Any]:
+    if len(points) <= limit:
+        return points
+    step = -(-len(points) // limit)
+    return [p for i, p in enumerate(points) if i % step == 0 or i == len(points) - 1]
 
 
 class BackflushVariances(_base.BackflushPage):

@@ -54,6 +54,8 @@ NOT_CLOSE = f'-{META_EVENT}:"^{CLOSE}$"'
 def month_filter(month: str) -> str:
     """A month as a filter term. Not Fava's time filter: that one adds an opening-balance
     entry (a summary of what came before) to the journal, which is not behind the figure."""
+    if re.fullmatch(r"\d{4}-\d{2}", month):
+        return f'date:"{month}"'  # short: YYYY-MM can only match a date's start
     return f'date:"^{re.escape(month)}"'
 
 
