@@ -96,14 +96,15 @@ def _complete(book: Book, event: Event, sign: Decimal) -> None:
     if event.actuals:
         _check_actuals(book, event, parts)
     outputs = book.standards.products[product].outputs
-    joint = [*rollup.byproducts, *outputs]
-    if joint and not book.variant.completion_posts:
+    posts = book.variant.completion_posts
+    if (rollup.byproducts or outputs) and not posts:
+        joint = [*rollup.byproducts, *outputs]
         kind = "co-products" if outputs else "by-products"
         raise Rejected(
             f"{product} yields {kind} ({', '.join(joint)}), which need the completion "
             f"trigger: with triggers {book.variant.label} completion posts nothing"
         )
-    if not book.variant.completion_posts:
+    if not posts:
         txn.count(UNSOLD, product, sign * qty)
         for _, item, q, _sub in parts:
             if not book.is_material(item):
@@ -123,13 +124,17 @@ def _complete(book: Book, event: Event, sign: Decimal) -> None:
         txn.lot(book.fg, product, sign * qty, rollup)
     from_clearing = Decimal(0)
     usage = book.variances["usage"]
+    actuals = event.actuals
+    to_clearing = book.variant.purchases_to_clearing
+    rip = book.rip
     for account, item, q, sub in parts:
-        actual = event.actuals.get(item)
-        if actual is not None:
-            # Efficiency: (actual - standard quantity allowed) x standard cost.
-            txn.cash(usage, (actual - q) * sub.total)
-            q = actual
-        if book.variant.purchases_to_clearing and account == book.rip:
+        if actuals:
+            actual = actuals.get(item)
+            if actual is not None:
+                # Efficiency: (actual - standard quantity allowed) x standard cost.
+                txn.cash(usage, (actual - q) * sub.total)
+                q = actual
+        if to_clearing and account == rip:
             from_clearing += q * sub.total
             txn.count(CLEARING, item, -sign * q)
         else:
