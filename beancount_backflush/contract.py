@@ -87,11 +87,6 @@ ACTIVITY = "activity"
 REVALUE = "revalue"
 REPRICE = "reprice"
 SPLIT = "conversion-variances"  # a close's split of driver pools (conversion.py)
-GENERATED_ONLY = frozenset({REVALUE, REPRICE, SPLIT})
-
-ITEM_EVENTS = frozenset(
-    {PURCHASE, PRODUCE, SELL, SCRAP, COUNT, UNBUILD, RETURN, RETURN_TO_SUPPLIER}
-)
 
 
 def link_for(meta: Mapping[str, Any]) -> str:

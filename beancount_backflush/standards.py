@@ -567,6 +567,12 @@ class _Reader:
             return None
         return value
 
+    def field(
+        self, node: yamlio.Map, key: str, line: int, what: str, default: Any = None, **limits: Any
+    ) -> Decimal | None:
+        """``node[key]`` as a number, located at its own line (else ``line``)."""
+        return self.number(node.get(key, default), node.key_lines.get(key, line), what, **limits)
+
     def quantities(
         self,
         value: Any,
@@ -1458,17 +1464,19 @@ def _read_outputs(
                 units[output] = unit
             else:
                 reader.error(value.key_lines["unit"], f"{what} unit expects text, e.g. keg")
-        qty = reader.number(
-            value.get("qty"),
-            value.key_lines.get("qty", key_line),
+        qty = reader.field(
+            value,
+            "qty",
+            key_line,
             f"{what} qty",
             limit=MAX_QUANTITY,
             decimals=MAX_QUANTITY_DECIMALS,
             kind="output quantities",
         )
-        share = reader.number(
-            value.get("share"),
-            value.key_lines.get("share", key_line),
+        share = reader.field(
+            value,
+            "share",
+            key_line,
             f"{what} share",
             decimals=MAX_QUANTITY_DECIMALS,
             kind="cost shares",
@@ -1502,18 +1510,21 @@ def _planned_scrap(
             continue
         key_line = value.key_lines[key]
         reader.keys(line_value, ("qty", "scrap"), f"{what} line {key}")
-        qty = reader.number(
-            line_value.get("qty"),
-            line_value.key_lines.get("qty", key_line),
+        qty = reader.field(
+            line_value,
+            "qty",
+            key_line,
             f"{what} quantity of {key}",
             limit=MAX_QUANTITY,
             decimals=MAX_QUANTITY_DECIMALS,
             kind="BOM quantities",
         )
-        rate = reader.number(
-            line_value.get("scrap", ZERO),
-            line_value.key_lines.get("scrap", key_line),
+        rate = reader.field(
+            line_value,
+            "scrap",
+            key_line,
             f"{what} planned scrap of {key}",
+            default=ZERO,
             allow_zero=True,
             limit=Decimal(10),
             decimals=MAX_QUANTITY_DECIMALS,

@@ -12,8 +12,25 @@ from typing import Any
 import pytest
 from beancount import loader
 from beancount.core import data
+from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("BEANCOUNT_DISABLE_LOAD_CACHE", "1")
+
+# Hypothesis: CI runs the "ci" profile; HYPOTHESIS_PROFILE=thorough for long runs
+# (docs/testing.md).
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "thorough",
+    max_examples=10_000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 OPEN_ACCOUNTS = """
 2020-01-01 open Assets:Inventory:RawInProcess

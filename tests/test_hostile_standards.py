@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from conftest import line_of
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from standards_bike import bike_standards
 
@@ -30,19 +30,6 @@ from beancount_backflush.standards import Standards, load_standards
 
 D = Decimal
 
-settings.register_profile(
-    "ci",
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.register_profile(
-    "thorough",
-    max_examples=10_000,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 HEAD = """\
 currency: USD

@@ -38,25 +38,11 @@ from typing import Any
 from beancount import loader
 from beancount.core import data
 from conftest import OPEN_ACCOUNTS
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from beancount_backflush.cli import expand_text
 from beancount_backflush.standards import Standards, load_standards
-
-settings.register_profile(
-    "ci",
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.register_profile(
-    "thorough",
-    max_examples=10_000,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 D = Decimal
 ZERO = D(0)
