@@ -228,13 +228,9 @@ def check_item(book: Book, event: Event) -> None:
         raise Rejected(f'"{event.kind}" expects a material; {item} is a product')
     if wanted == PRODUCT and is_material:
         raise Rejected(f'"{event.kind}" expects a product; {item} is a material')
-    refusal = book.variant.refuses(event.kind, is_material)
+    refusal = book.variant.refuses(event.kind, item, is_material)
     if refusal:
-        raise Rejected(
-            refusal.replace(" a material", f" material {item}").replace(
-                " a product", f" product {item}"
-            )
-        )
+        raise Rejected(refusal)
 
 
 # -- accounts ------------------------------------------------------------------------------------

@@ -16,12 +16,15 @@ transaction); the user's transaction is never dropped.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from beancount.core import data
 from beancount.core.position import Cost
 
 from . import contract
 from .book import COMPLETED, Book, Rejected
 from .errors import BackflushError
+from .standards import Rollup
 
 
 def observe_user(book: Book, txn: data.Transaction) -> data.Transaction:
@@ -30,7 +33,7 @@ def observe_user(book: Book, txn: data.Transaction) -> data.Transaction:
     rip, fg = book.rip, book.fg
     new_postings: list[data.Posting] | None = None
     builder = None
-    delta = 0
+    delta = Decimal(0)
     for index, posting in enumerate(txn.postings):
         account = posting.account
         if (account != rip and account != fg) or posting.units is None:
@@ -93,12 +96,14 @@ def observe_user(book: Book, txn: data.Transaction) -> data.Transaction:
     )
 
 
-def _check(book: Book, txn: data.Transaction, posting: data.Posting, item: str):  # type: ignore[no-untyped-def]
+def _check(
+    book: Book, txn: data.Transaction, posting: data.Posting, item: str
+) -> tuple[Decimal, Rollup]:
     holding = book.holding_account(item)
     if posting.account != holding:
         raise Rejected(f"{item} belongs in {holding}, not {posting.account}")
     rollup = book.rollup(item, txn.date)
-    qty = posting.units.number  # type: ignore[union-attr]
+    qty: Decimal = posting.units.number  # type: ignore[union-attr,assignment]
     cost = posting.cost
     if not isinstance(cost, Cost):
         raise Rejected(

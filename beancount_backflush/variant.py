@@ -45,18 +45,18 @@ class Variant:
         """Whether items of this kind are held in an inventory account."""
         return self.materials_in_stock if is_material else self.products_in_stock
 
-    def refuses(self, event: str, is_material: bool) -> str | None:
-        """Why ``event`` cannot be applied to a material/product under this variant."""
+    def refuses(self, event: str, item: str, is_material: bool) -> str | None:
+        """Why ``event`` cannot be applied to ``item`` under this variant, or None."""
+        kind = "material" if is_material else "product"
         if event in ("count", "scrap") and not self.holds(is_material):
-            kind = "material" if is_material else "product"
             held = "materials" if is_material else "finished goods"
             return (
-                f'"{event}" of a {kind} is not possible with triggers {self.label}: '
+                f'"{event}" of {kind} {item} is not possible with triggers {self.label}: '
                 f"{held} are not held in inventory"
             )
         if event in ("sell", "return") and is_material and not self.materials_in_stock:
             return (
-                f'"{event}" of a material is not possible with triggers {self.label}: '
+                f'"{event}" of {kind} {item} is not possible with triggers {self.label}: '
                 "materials are not held in inventory"
             )
         return None
