@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 ZERO = Decimal(0)
 _NOTHING = (ZERO, ZERO)
 _UNSEEN: Any = object()
+_EMPTY: dict[str, Decimal] = {}
 
 # Generated postings are built with tuple.__new__: Amount's constructor asserts the types of
 # its fields and a namedtuple's __new__ is a Python call, together a quarter of the pass. The
@@ -71,7 +72,18 @@ class Txn:
     account; the residue of the two is posted to the rounding variance at commit.
     """
 
-    __slots__ = ("book", "postings", "moves", "counts", "cum", "residue", "relieved", "cleared")
+    __slots__ = (
+        "book",
+        "postings",
+        "moves",
+        "counts",
+        "cum",
+        "residue",
+        "relieved",
+        "cleared",
+        "notes",
+        "net",
+    )
 
     def __init__(self, book: Book):
         self.book = book
@@ -82,6 +94,10 @@ class Txn:
         self.residue = ZERO
         self.relieved: list[tuple[Rollup, Decimal]] = []
         self.cleared = ZERO  # standard cost of materials relieved from clearing
+        # Money postings (standards currency) on accounts the close watches, as posted.
+        self.notes: list[tuple[str, Decimal]] = []
+        # A template's net stock change, valid while ``moves`` is as the template left it.
+        self.net: tuple[Net, int] | None = None
 
     def lot(self, account: str, item: str, qty: Decimal, rollup: Rollup) -> None:
         """``qty`` units of ``item`` into (or out of, when negative) ``account``."""
@@ -110,17 +126,28 @@ class Txn:
                 )
             )
             self.residue += number
+            watch = book._watched.get(account)
+            if watch is None:
+                watch = book.watches(account)
+            if watch:
+                self.notes.append((account, number))
 
     def exact(self, account: str, number: Decimal) -> None:
         """An amount that is already money (an invoice total, a balance being closed)."""
         if number:
+            book = self.book
             self.postings.append(
                 _new(
                     _Posting,
-                    (account, _new(Amount, (number, self.book.currency)), None, None, None, None),
+                    (account, _new(Amount, (number, book.currency)), None, None, None, None),
                 )
             )
             self.residue += number
+            watch = book._watched.get(account)
+            if watch is None:
+                watch = book.watches(account)
+            if watch:
+                self.notes.append((account, number))
 
     def cash_for(self, account: str, exact: Decimal, item: str) -> None:
         """``cash`` for one item's share of a transaction that concerns several items (a
@@ -162,6 +189,75 @@ class Txn:
         self.cash(self.book.standards.pools[pool].allocated, -exact)
         self.count(ALLOCATED, pool, exact)
 
+    def replay(self, template: Template) -> None:
+        """Add a recorded template: its lots as they are, its money rounded now."""
+        fresh = not self.moves
+        self.postings.extend(template.postings)
+        self.moves.extend(template.moves)
+        self.counts.extend(template.counts)
+        self.relieved.extend(template.relieved)
+        self.residue += template.residue
+        self.cleared += template.cleared
+        if fresh:
+            self.net = (template.net, len(self.moves))
+        for account, exact in template.money:
+            self.cash(account, exact)
+
+
+Net = tuple[tuple[str, str, Decimal], ...]  # (account, item, net change) per pair moved
+
+
+class Template:
+    """The part of an event that is the same each time it recurs (a batch of one size of a
+    product at one standard version): lots, stock moves, counts and standard cost relieved
+    as they are, and the money postings as exact amounts, rounded when the template is used
+    (rounding is cumulative per account, so it depends on what was posted before)."""
+
+    __slots__ = ("postings", "moves", "counts", "relieved", "residue", "cleared", "money", "net")
+
+    def __init__(self, recorder: Recorder):
+        self.postings = tuple(recorder.postings)
+        self.moves = tuple(recorder.moves)
+        self.counts = tuple(recorder.counts)
+        self.relieved = tuple(recorder.relieved)
+        self.residue = recorder.residue
+        self.cleared = recorder.cleared
+        self.money = tuple(recorder.money)
+        net: dict[tuple[str, str], Decimal] = {}
+        for account, item, qty in self.moves:
+            net[(account, item)] = net.get((account, item), ZERO) + qty
+        self.net: Net = tuple((account, item, qty) for (account, item), qty in net.items())
+
+
+class Recorder(Txn):
+    """A Txn that records a template instead of posting: money is kept exact, in order.
+
+    Only lots, money at standard, counts and relief can be recorded, and the lots must all
+    come before the money (so that replaying gives the postings in the same order)."""
+
+    __slots__ = ("money",)
+
+    def __init__(self, book: Book):
+        super().__init__(book)
+        self.money: list[tuple[str, Decimal]] = []
+
+    def lot(self, account: str, item: str, qty: Decimal, rollup: Rollup) -> None:
+        if self.money:
+            raise TypeError("a template records its lots before its money")
+        super().lot(account, item, qty, rollup)
+
+    def cash(self, account: str, exact: Decimal) -> None:
+        self.money.append((account, exact))
+
+    def exact(self, account: str, number: Decimal) -> None:
+        raise TypeError("a template records money at standard only")
+
+    def priced(self, account: str, number: Decimal, currency: str, rate: Decimal) -> None:
+        raise TypeError("a template records money at standard only")
+
+    def cash_for(self, account: str, exact: Decimal, item: str) -> None:
+        raise TypeError("a template records money at standard only")
+
 
 class Book:
     def __init__(self, standards: Standards):
@@ -193,6 +289,8 @@ class Book:
         self.plans: dict[int, list[tuple[str, str, Decimal, Rollup]]] = {}
         # (standard version, batch size) -> components consumed (read-only, shared)
         self.batches: dict[tuple[int, Decimal], list[tuple[str, str, Decimal, Rollup]]] = {}
+        # (event, standard version, quantity, ...) -> the event's recurring part
+        self.templates: dict[tuple[Any, ...], Template] = {}
         self.generated: list[data.Transaction] = []
         self.errors: list[Any] = []
         self.opened: set[str] = set()
@@ -276,6 +374,19 @@ class Book:
     def txn(self) -> Txn:
         return Txn(self)
 
+    def template(self, key: tuple[Any, ...], record: Callable[[Txn], None]) -> Template:
+        """The recurring part of an event, recorded by ``record`` on first use (a handler's
+        own code, run on a :class:`Recorder`), then replayed: ``key`` must hold everything
+        ``record`` reads (the standard version is the rollup's identity)."""
+        template = self.templates.get(key)
+        if template is None:
+            recorder = Recorder(self)
+            record(recorder)
+            template = Template(recorder)
+            if len(self.templates) < 100_000:
+                self.templates[key] = template
+        return template
+
     def commit(
         self,
         txn: Txn,
@@ -293,10 +404,7 @@ class Book:
             self._check(txn, event)
         residue = txn.residue
         if residue:
-            units = _new(Amount, (-residue, self.currency))
-            txn.postings.append(
-                _new(_Posting, (self.variances["rounding"], units, None, None, None, None))
-            )
+            txn.exact(self.variances["rounding"], -residue)
         self._apply(txn)
         links = frozenset({link}) if link and self.links else data.EMPTY_SET
         entry = _new(
@@ -368,17 +476,25 @@ class Book:
             if accounts.get(self.backlog, ZERO) < 0
         ]
 
+    def _net(self, txn: Txn) -> Iterable[tuple[str, str, Decimal]]:
+        """The txn's net stock change per (account, item)."""
+        if txn.net is not None and txn.net[1] == len(txn.moves):
+            return txn.net[0]
+        net: dict[tuple[str, str], Decimal] = {}
+        for account, item, qty in txn.moves:
+            net[(account, item)] = net.get((account, item), ZERO) + qty
+        return [(account, item, qty) for (account, item), qty in net.items()]
+
     def _check(self, txn: Txn, event: str) -> None:
         problems: list[str] = []
         moves = txn.moves
-        if moves and self.negative_stock == "error" and any(m[2] < 0 for m in moves):
-            net: dict[tuple[str, str], Decimal] = {}
-            for account, item, qty in moves:
-                net[(account, item)] = net.get((account, item), ZERO) + qty
-            for (account, item), change in net.items():
-                on_hand = self.on_hand(account, item)
-                if change < 0 and on_hand + change < 0:
-                    problems.append(f"{-change} {item} needed, {on_hand} on hand in {account}")
+        if moves and self.negative_stock == "error":
+            stock = self.stock
+            for account, item, change in self._net(txn) if len(moves) > 1 else moves:
+                if change < 0:
+                    on_hand = stock.get(item, _EMPTY).get(account, ZERO)
+                    if on_hand + change < 0:
+                        problems.append(f"{-change} {item} needed, {on_hand} on hand in {account}")
             if problems:
                 raise Rejected(
                     f"{event}: not enough stock: "
@@ -429,15 +545,8 @@ class Book:
         if txn.cum:
             self._cum.update(txn.cum)
         self.period_clearing_used += txn.cleared
-        currency = self.currency
-        watched = self._watched
-        for account, units, cost, _price, _flag, _meta in txn.postings:
-            if cost is None and units.currency == currency:  # type: ignore[union-attr]
-                watch = watched.get(account)
-                if watch is None:
-                    watch = watched[account] = self._watches(account)
-                if watch:
-                    self.note(account, units.number)  # type: ignore[union-attr,arg-type]
+        for account, number in txn.notes:
+            self.note(account, number)
         if txn.relieved:
             relieved = self.relieved
             for rollup, qty in txn.relieved:
@@ -492,13 +601,16 @@ class Book:
                 groups[name] = ("volume", pool.name) if kind == "volume" else ("pool", pool.name)
         return groups
 
-    def _watches(self, account: str) -> bool:
-        """Whether money posted to ``account`` matters to the close."""
-        return (
-            self.group_of(account) is not None
-            or account == self.clearing
-            or account == self.variances["usage"]
-        )
+    def watches(self, account: str) -> bool:
+        """Whether money posted to ``account`` matters to the close (asked once each)."""
+        watch = self._watched.get(account)
+        if watch is None:
+            watch = self._watched[account] = (
+                self.group_of(account) is not None
+                or account == self.clearing
+                or account == self.variances["usage"]
+            )
+        return watch
 
     def note(self, account: str, number: Decimal) -> None:
         """One money posting in the standards currency (the user's or the plugin's)."""

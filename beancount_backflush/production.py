@@ -50,7 +50,7 @@ import datetime
 from decimal import Decimal
 
 from . import contract
-from .book import CLEARING, COMPLETED, UNSOLD, Book, Rejected
+from .book import CLEARING, COMPLETED, UNSOLD, Book, Rejected, Txn
 from .events import Event
 from .standards import Rollup, tidy
 
@@ -88,43 +88,71 @@ def components(
 
 
 def _complete(book: Book, event: Event, sign: Decimal) -> None:
-    product, qty = event.item, event.quantity
-    rollup = book.rollup(product, event.date)
-    txn = book.txn()
-    txn.count(COMPLETED, product, sign * qty)
-    parts = components(book, product, qty, event.date)
-    if event.actuals:
-        _check_actuals(book, event, parts)
-    outputs = book.standards.products[product].outputs
+    product, qty, date = event.item, event.quantity, event.date
+    rollup = book.rollup(product, date)
     posts = book.variant.completion_posts
-    if (rollup.byproducts or outputs) and not posts:
+    if event.actuals:
+        parts = components(book, product, qty, date)
+        _check_actuals(book, event, parts)
+        txn = book.txn()
+        _batch(book, txn, product, qty, sign, rollup, date, event.actuals)
+        used = " ".join(f"{n} {i}" for i, n in event.actuals.items())
+        narration = f"Backflush {event.kind} {qty} {product} using {used}"
+        book.emit_event(txn, event, narration, **{contract.META_ACTUALS: used})
+        return
+    # A batch of the same size at the same standard posts the same lots: recorded once.
+    template = book.template(
+        (event.kind, id(rollup), qty),
+        lambda recorder: _batch(book, recorder, product, qty, sign, rollup, date, None),
+    )
+    txn = book.txn()
+    txn.replay(template)
+    if posts:
+        book.emit_event(txn, event, f"Backflush {event.kind} {qty} {product}")
+    else:
+        book.emit_event(
+            txn,
+            event,
+            f"Backflush {event.kind} {qty} {product} (no posting: completion is not a trigger)",
+        )
+
+
+def _batch(
+    book: Book,
+    txn: Txn,
+    product: str,
+    qty: Decimal,
+    sign: Decimal,
+    rollup: Rollup,
+    date: datetime.date,
+    actuals: dict[str, Decimal] | None,
+) -> None:
+    """What completing (``sign`` 1) or unbuilding (-1) ``qty`` units posts to ``txn``."""
+    txn.count(COMPLETED, product, sign * qty)
+    parts = components(book, product, qty, date)
+    outputs = book.standards.products[product].outputs
+    if (rollup.byproducts or outputs) and not book.variant.completion_posts:
         joint = [*rollup.byproducts, *outputs]
         kind = "co-products" if outputs else "by-products"
         raise Rejected(
             f"{product} yields {kind} ({', '.join(joint)}), which need the completion "
             f"trigger: with triggers {book.variant.label} completion posts nothing"
         )
-    if not posts:
+    if not book.variant.completion_posts:
         txn.count(UNSOLD, product, sign * qty)
         for _, item, q, _sub in parts:
             if not book.is_material(item):
                 # A stocked subassembly consumed by its parent is no longer unsold.
                 txn.count(UNSOLD, item, -sign * q, strict=False)
-        book.emit_event(
-            txn,
-            event,
-            f"Backflush {event.kind} {qty} {product} (no posting: completion is not a trigger)",
-        )
         return
     if outputs:
         # A process is never stocked: its co-products are, each at its share of the cost.
         for output, (per_unit, _share) in outputs.items():
-            txn.lot(book.fg, output, sign * tidy(qty * per_unit), book.rollup(output, event.date))
+            txn.lot(book.fg, output, sign * tidy(qty * per_unit), book.rollup(output, date))
     else:
         txn.lot(book.fg, product, sign * qty, rollup)
     from_clearing = Decimal(0)
     usage = book.variances["usage"]
-    actuals = event.actuals
     to_clearing = book.variant.purchases_to_clearing
     rip = book.rip
     for account, item, q, sub in parts:
@@ -142,10 +170,10 @@ def _complete(book: Book, event: Event, sign: Decimal) -> None:
     for item, per_unit in rollup.byproducts.items():
         # By-products received at their standard (their value is already out of the main
         # product's standard cost): into the account that holds them.
-        sub = book.rollup(item, event.date)
+        sub = book.rollup(item, date)
         q = tidy(qty * per_unit)
         account = book.holding_account(item)
-        if book.variant.purchases_to_clearing and account == book.rip:
+        if to_clearing and account == rip:
             from_clearing -= q * sub.total
             txn.count(CLEARING, item, sign * q)
         else:
@@ -155,16 +183,6 @@ def _complete(book: Book, event: Event, sign: Decimal) -> None:
         txn.cleared += sign * from_clearing
     for pool, rate in rollup.own_conversion.items():
         txn.allocate(pool, sign * qty * rate)
-    if event.actuals:
-        used = " ".join(f"{n} {i}" for i, n in event.actuals.items())
-        book.emit_event(
-            txn,
-            event,
-            f"Backflush {event.kind} {qty} {product} using {used}",
-            **{contract.META_ACTUALS: used},
-        )
-    else:
-        book.emit_event(txn, event, f"Backflush {event.kind} {qty} {product}")
 
 
 def _check_actuals(book: Book, event: Event, parts: list[tuple[str, str, Decimal, Rollup]]) -> None:
