@@ -16,9 +16,9 @@ an example, located at the directive:
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any, NamedTuple
 
 from beancount.core import account as account_lib
@@ -48,6 +48,9 @@ ANY_ITEM = "any"
 # Numbers on a directive: beyond these, Decimal products at 34 digits could lose cents.
 MAX_MAGNITUDE = Decimal("1e15")
 MAX_DECIMALS = 12
+_PLACES = Decimal(1).scaleb(-MAX_DECIMALS)
+_EXACT = Context(prec=34)
+_new = tuple.__new__
 
 
 class Money(NamedTuple):
@@ -129,14 +132,14 @@ def bind(
     entry: data.Custom, types: Mapping[str, EventType]
 ) -> tuple[Event | None, BackflushError | None]:
     """Bind a `custom "backflush"` entry's values to an Event, or explain what it expects."""
-    values = [v.value for v in entry.values or ()]
-    if not values or not isinstance(values[0], str):
+    values = entry.values or ()
+    kind = values[0].value if values else None
+    if not isinstance(kind, str):
         return None, _error(
             entry,
             "a backflush directive starts with the event name, one of "
             + ", ".join(f'"{k}"' for k in types),
         )
-    kind, args = values[0], values[1:]
     spec = types.get(kind)
     if spec is None:
         return None, _error(
@@ -149,25 +152,29 @@ def bind(
     quantity, item, shown = ZERO, "", None
     money: Amount | None = None
     account: str | None = None
-    actual_args: list[Any] = []
-    count = len(args)
-    position = 0
+    actual_args: Sequence[Any] = ()
+    count = len(values)
+    position = 1
     for what, required in spec.slots:
         if what is ACTUALS:
-            actual_args = args[position:]
+            actual_args = values[position:]
             position = count
             break
         if position >= count:
             if required:
                 return None, _expects(entry, spec)
             break
-        value = args[position]
-        if not _fits(what, value):
-            return None, _expects(entry, spec)
+        value = values[position].value
         if what is QTY_ITEM:
+            if type(value) is not Amount or value.number is None:
+                return None, _expects(entry, spec)
             quantity, item, shown = value.number, value.currency, value
         elif what is MONEY:
+            if type(value) is not Amount or value.number is None:
+                return None, _expects(entry, spec)
             money = value
+        elif not _fits(what, value):
+            return None, _expects(entry, spec)
         elif what is ACCOUNT:
             account = value
         elif what is NAME:
@@ -183,7 +190,7 @@ def bind(
             return None, _error(entry, f'"{kind}" {problem}, got {shown}')
     total = None
     if money is not None:
-        total = Money(money.number, money.currency)  # type: ignore[arg-type]
+        total = _new(Money, (money.number, money.currency))
         if total.number < 0 and spec.items is not None:  # a close may credit COGS
             return None, _error(entry, f'"{kind}" expects a zero or positive total, got {money}')
         problem = _too_big(total.number)
@@ -192,7 +199,8 @@ def bind(
     event = Event(spec, entry, quantity, item, total, account)
     if actual_args:
         event.actuals = {}
-    for value in actual_args:
+    for wrapped in actual_args:
+        value = wrapped.value
         if not _fits(QTY_ITEM, value):
             return None, _expects(entry, spec)
         if value.currency == item:
@@ -226,10 +234,10 @@ def _fits(what: str, value: object) -> bool:
 def _too_big(number: Decimal) -> str | None:
     if not (number.is_finite() and -MAX_MAGNITUDE < number < MAX_MAGNITUDE):
         return f"numbers on a directive must be below {MAX_MAGNITUDE:,.0f}"
-    if number != number.to_integral_value():  # whole numbers need no look at the decimals
-        exponent = number.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -MAX_DECIMALS:
-            return f"at most {MAX_DECIMALS} decimal places"
+    # Decimals beyond the limit, trailing zeros aside (as in the standards file); below
+    # MAX_MAGNITUDE the quantized number has at most 27 digits, so quantize is exact.
+    if _EXACT.quantize(number, _PLACES) != number:
+        return f"at most {MAX_DECIMALS} decimal places"
     return None
 
 
