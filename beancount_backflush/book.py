@@ -40,6 +40,7 @@ ZERO = Decimal(0)
 _NOTHING = (ZERO, ZERO)
 _UNSEEN: Any = object()
 _EMPTY: dict[str, Decimal] = {}
+_NO_LINKS = data.EMPTY_SET
 
 # Generated postings are built with tuple.__new__: Amount's constructor asserts the types of
 # its fields and a namedtuple's __new__ is a Python call, together a quarter of the pass. The
@@ -406,7 +407,7 @@ class Book:
         if residue:
             txn.exact(self.variances["rounding"], -residue)
         self._apply(txn)
-        links = frozenset({link}) if link and self.links else data.EMPTY_SET
+        links = frozenset({link}) if link and self.links else _NO_LINKS
         entry = _new(
             _Transaction,
             (meta, date, contract.FLAG, None, narration, contract.TAGS, links, txn.postings),
@@ -544,9 +545,12 @@ class Book:
                 values[item] = values.get(item, ZERO) + delta
         if txn.cum:
             self._cum.update(txn.cum)
-        self.period_clearing_used += txn.cleared
-        for account, number in txn.notes:
-            self.note(account, number)
+        if txn.cleared:
+            self.period_clearing_used += txn.cleared
+        if txn.notes:
+            note = self.note
+            for account, number in txn.notes:
+                note(account, number)
         if txn.relieved:
             relieved = self.relieved
             for rollup, qty in txn.relieved:
@@ -635,8 +639,13 @@ class Book:
 
     # -- generated metadata ------------------------------------------------------------------
 
-    def emit_event(self, txn: Txn, event: Event, narration: str, **extra: Any) -> None:
-        """Commit an item event's transaction, with the directive's metadata and place."""
+    def emit_event(
+        self, txn: Txn, event: Event, narration: str | None = None, **extra: Any
+    ) -> None:
+        """Commit an item event's transaction, with the directive's metadata and place;
+        the narration says the event, e.g. "Backflush purchase 100 STEEL", unless given."""
+        if narration is None:
+            narration = f"Backflush {event.kind} {event.quantity!s} {event.item}"
         meta = dict(event.entry.meta)
         meta[contract.META_EVENT] = event.kind
         if event.item:

@@ -25,7 +25,7 @@ def scrap(book: Book, event: Event) -> None:
     txn = book.txn()
     txn.lot(book.holding_account(item), item, -qty, rollup)
     txn.cash(book.variances["scrap"], qty * rollup.total)
-    book.emit_event(txn, event, f"Backflush scrap {qty} {item}")
+    book.emit_event(txn, event)
 
 
 def count(book: Book, event: Event) -> None:

@@ -108,12 +108,12 @@ def _complete(book: Book, event: Event, sign: Decimal) -> None:
     txn = book.txn()
     txn.replay(template)
     if posts:
-        book.emit_event(txn, event, f"Backflush {event.kind} {qty} {product}")
+        book.emit_event(txn, event)
     else:
         book.emit_event(
             txn,
             event,
-            f"Backflush {event.kind} {qty} {product} (no posting: completion is not a trigger)",
+            f"Backflush {event.kind} {qty!s} {product} (no posting: completion is not a trigger)",
         )
 
 

@@ -61,4 +61,4 @@ def _receive(book: Book, event: Event, sign: Decimal) -> None:
     else:
         # The payable stays in the currency owed, at the day's price: Beancount balances it.
         txn.priced(payable, -sign * number, currency, rate)
-    book.emit_event(txn, event, f"Backflush {event.kind} {qty} {item}")
+    book.emit_event(txn, event)

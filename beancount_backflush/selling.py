@@ -59,4 +59,4 @@ def _sale(book: Book, event: Event, sign: Decimal) -> None:
         accounts = book.standards.accounts
         txn.exact(event.account or accounts["receivable"], sign * event.total.number)
         txn.exact(accounts["revenue"], -sign * event.total.number)
-    book.emit_event(txn, event, f"Backflush {event.kind} {qty} {item}")
+    book.emit_event(txn, event)
