@@ -9,6 +9,7 @@ saved under build/screenshots/<page>-<desktop|phone>-<light|dark>.png.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -17,6 +18,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
@@ -254,6 +256,56 @@ def test_fava_components_work(fava_url, browser):
         page.wait_for_url("**/journal/**")
         page.wait_for_selector(".journal")
         assert "filter=" in page.url and "date" in page.url
+        assert page.locator(".journal .transaction").count() >= 1
+    finally:
+        context.close()
+    assert errors == []
+
+
+# Point at every drill-down link of the page: the URL each one gets.
+FILL_LINKS_JS = """
+() => [...document.querySelectorAll('a[href^="#bf/"]')].map((a) => {
+  const href = a.getAttribute('href');
+  a.dispatchEvent(new PointerEvent('pointerover', {bubbles: true}));
+  return [href, a.href];
+})
+"""
+
+
+@pytest.mark.parametrize("page_name", list(PAGES))
+def test_drill_down_links_get_the_url_of_their_template(fava_url, browser, page_name):
+    """Each ``#bf/...`` link, pointed at, gets the URL of its template: the one the Flask tests
+    follow (their expansion in Python), and nothing is left of the placeholders."""
+    from beancount_backflush.fava._base import expand_link
+
+    url = f"{fava_url}/extension/{page_name}/?time=2026"
+    context, page, errors = open_page(browser, url, "desktop", "light")
+    try:
+        table = json.loads(page.locator(".bf-links").text_content() or "[]")
+        filled = page.evaluate(FILL_LINKS_JS)
+        assert filled or page_name == "BackflushHealth"
+        for href, got in filled:
+            want = urlsplit(expand_link(table, href))
+            assert urlsplit(got).path == want.path, href
+            assert parse_qs(urlsplit(got).query) == parse_qs(want.query), href
+            assert "time=2026" in got or "time=&" in got or got.endswith("time="), got
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_a_drill_down_link_opens_from_the_keyboard(fava_url, browser):
+    """Focused and activated with Enter (never pointed at): Fava's journal opens in the page."""
+    context, page, errors = open_page(
+        browser, f"{fava_url}/extension/BackflushInventory/", "desktop", "light"
+    )
+    try:
+        link = page.locator('#bf-products a[href^="#bf/"]').first
+        link.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/journal/**")
+        page.wait_for_selector(".journal")
+        assert "backflush_item" in unquote(page.url)
         assert page.locator(".journal .transaction").count() >= 1
     finally:
         context.close()

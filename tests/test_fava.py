@@ -21,6 +21,7 @@ from standards_bike import FG, RIP, bike_standards
 from test_reports import LATER, MALFORMED, MONTHS
 
 from beancount_backflush import reports
+from beancount_backflush.fava._base import LINK_PREFIX, MONTHS_SHOWN, expand_link
 
 PAGES = ["BackflushInventory", "BackflushVariances", "BackflushStandards", "BackflushHealth"]
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,9 +82,23 @@ def charts_of(body: str) -> list[dict]:
     return [chart for text in found for chart in json.loads(text)]
 
 
+def link_table(body: str) -> list[list[str]]:
+    """The page's link templates (one per kind of drill-down link)."""
+    found = re.search(r'<script type="application/json" class="bf-links">(.*?)</script>', body)
+    assert found, "no link table"
+    return json.loads(found.group(1))
+
+
+def resolve(body: str, href: str) -> str:
+    """The URL a link of the page goes to (a ``#bf/...`` link through the link table)."""
+    href = html.unescape(href)
+    return expand_link(link_table(body), href) if href.startswith(LINK_PREFIX) else href
+
+
 def links(body: str, pattern: str) -> list[tuple[str, ...]]:
+    """The matches of ``pattern``, unescaped; drill-down links resolved to their URLs."""
     return [
-        tuple(html.unescape(group) for group in (match if isinstance(match, tuple) else [match]))
+        tuple(resolve(body, group) for group in (match if isinstance(match, tuple) else [match]))
         for match in re.findall(pattern, body, re.S)
     ]
 
@@ -354,3 +369,110 @@ def test_pages_render_when_the_standards_are_unusable(ledger, standards):
     client, slug = client_for(book.path)
     for page in PAGES:
         assert "No usable backflush standards file" in get(client, slug, page)
+
+
+# -- page weight: bounded, not growing with the ledger ------------------------------------------
+
+
+def generated_ledger(folder: Path, days: int) -> Path:
+    """The benchmark's generated ledger over ``days`` days, 10 directives a day."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate
+
+    ledger, standards = generate(10 * days, per_day=10)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "standards.yaml").write_text(standards)
+    path = folder / "ledger.beancount"
+    path.write_text(ledger)
+    return path
+
+
+def csv_rows(client, slug: str, page: str, table: str) -> list[dict[str, str]]:
+    response = client.get(f"/{slug}/extension/{page}/csv?table={table}")
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(response.data.decode())))
+
+
+def table_of(body: str, table_id: str) -> str:
+    return re.search(rf'<table[^>]* id="{table_id}".*?</table>', body, re.S).group(0)
+
+
+def test_example_pages_stay_light_and_every_drill_down_link_resolves():
+    client, slug = client_for(EXAMPLE)
+    for page in PAGES:
+        body = get(client, slug, page)
+        assert len(body.encode()) <= 64 * 1024, (page, len(body))
+        hrefs = re.findall(r'href="(#bf/[^"]*)"', body)
+        assert hrefs or page == "BackflushHealth", page
+        for href in hrefs:
+            url = resolve(body, href)
+            assert not re.search(r"\{\d\}", url), url
+            assert urlsplit(url).path in (f"/{slug}/journal/", f"/{slug}/editor/"), url
+        # One template per kind of link, never one URL per figure.
+        assert len(link_table(body)) <= 24, page
+        assert body.count(f"/{slug}/journal/") <= 2 * len(link_table(body)) + 1, page
+
+
+@pytest.fixture(scope="module")
+def long_ledger(tmp_path_factory) -> Path:
+    return generated_ledger(tmp_path_factory.mktemp("long"), 800)  # 26 months
+
+
+def test_month_tables_show_the_last_12_months_the_csv_every_month(long_ledger):
+    assert MONTHS_SHOWN == 12
+    client, slug = client_for(long_ledger)
+    # Health: one row per month shown; the CSV has them all.
+    months = [row["Month"] for row in csv_rows(client, slug, "BackflushHealth", "months")]
+    assert len(months) > 24 and months == sorted(months)
+    body = get(client, slug, "BackflushHealth")
+    shown = re.findall(
+        r'<td class="bf-month"><a [^>]*>(\d{4}-\d{2})</a>', table_of(body, "bf-health")
+    )
+    assert shown == months[-12:]
+    assert f"The last 12 of the period’s {len(months)} months are shown" in body
+    # Variances: the matrix's rows and the analysis's columns; the chart's bars.
+    body = get(client, slug, "BackflushVariances")
+    by_month = [
+        row
+        for row in csv_rows(client, slug, "BackflushVariances", "matrix")
+        if re.fullmatch(r"\d{4}-\d{2}", row["Month"])
+    ]
+    matrix = [row["Month"] for row in by_month]
+    assert len(matrix) > 24
+    rows = re.findall(r"<tr>\s*<td><a [^>]*>(\d{4}-\d{2})</a></td>", table_of(body, "bf-variances"))
+    assert rows == matrix[-12:]
+    header = re.search(r"<thead>.*?</thead>", table_of(body, "bf-analysis"), re.S).group(0)
+    assert re.findall(r"(\d{4}-\d{2})</th>", header) == matrix[-12:]
+    (chart,) = charts_of(body)
+    assert [bar["date"][:7] for bar in chart["data"]] == matrix[-12:]
+    assert "last 12 months" in chart["label"]
+    assert "the totals are the whole period’s" in body
+    # The matrix's total is the whole period's: what the CSV adds up to.
+    arisen = re.search(r'id="bf-variance-arisen">(.*?)</td>', body, re.S).group(1)
+    csv_total = sum((Decimal(row["Total"]) for row in by_month), Decimal(0))
+    assert number(arisen) == csv_total
+    # Inventory: units made and sold by month; the month-end bars.
+    body = get(client, slug, "BackflushInventory")
+    flows = csv_rows(client, slug, "BackflushInventory", "product-months")
+    every = sorted({row["Month"] for row in flows})
+    assert len(every) > 24
+    table = table_of(body, "bf-product-months")
+    assert (
+        sorted(set(re.findall(r'class="bf-month"><a [^>]*>(\d{4}-\d{2})<', table))) == every[-12:]
+    )
+    bars, line = charts_of(body)
+    assert len(bars["data"]) == 12 and "last 12 months" in bars["label"]
+    assert len(line["data"]) <= 180
+    history = csv_rows(client, slug, "BackflushInventory", "history")
+    assert len(history) > 24
+
+
+def test_page_weight_does_not_grow_with_the_ledger(tmp_path, long_ledger):
+    short = client_for(generated_ledger(tmp_path / "short", 400))  # 13 months
+    long = client_for(long_ledger)  # 26 months
+    for page in PAGES:
+        small, large = (len(get(client, slug, page).encode()) for client, slug in (short, long))
+        assert large <= 100 * 1024, (page, large)
+        assert large <= small * 1.05 + 1024, (page, small, large)

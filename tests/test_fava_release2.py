@@ -4,13 +4,12 @@ units on Standards."""
 
 from __future__ import annotations
 
-import html
 import re
 from decimal import Decimal
 
 from standards_bike import bike_standards
 from test_conversion_variances import APRIL, webb_standards
-from test_fava import FAVA_LINE, client_for, get, money_in, number, selected
+from test_fava import FAVA_LINE, client_for, get, money_in, number, resolve, selected
 from test_reports_release2 import BACKLOG
 
 D = Decimal
@@ -29,7 +28,7 @@ def analysis_cells(body: str) -> dict[tuple[str, str, str], tuple[str, str]]:
                 row,
                 re.S,
             ):
-                cells[(section, kind, month)] = (html.unescape(url), figure)
+                cells[(section, kind, month)] = (resolve(body, url), figure)
     return cells
 
 
@@ -69,7 +68,7 @@ def test_variances_page_shows_the_split_and_each_figure_links_to_its_entries(led
         r'data-kind="actual"[^>]*>\s*<td>Actual hours</td>.*?href="([^"]+)"', labor, re.S
     ).group(1)
     (activity,) = [
-        e for e in selected(client, slug, html.unescape(actual)) if "backflush" in e.meta
+        e for e in selected(client, slug, resolve(body, actual)) if "backflush" in e.meta
     ]
     assert activity.meta["backflush_pool"] == "labor"
     csv = client.get(f"/{slug}/extension/BackflushVariances/csv?table=analysis").data.decode()

@@ -44,14 +44,17 @@ class BackflushInventory(_base.BackflushPage):
                 },
                 "budgets": {},
             }
-            for point in report.history
+            for point in report.history[-_base.MONTHS_SHOWN :]
         ]
+        title = "Inventory value at month end"
+        if len(report.history) > _base.MONTHS_SHOWN:
+            title += f", last {_base.MONTHS_SHOWN} months"
         line = [
             {"date": date, "balance": {currency: total}}
             for date, total in _thinned(report.daily, DAILY_POINTS)
         ]
         return [
-            {"type": "bar", "label": "Inventory value at month end", "data": bars},
+            {"type": "bar", "label": title, "data": bars},
             {"type": "balances", "label": "Inventory value, day by day", "data": line},
         ]
 
@@ -79,7 +82,14 @@ class BackflushVariances(_base.BackflushPage):
 
     def charts(self) -> list[dict[str, Any]]:
         report = self.report()
-        return [] if report is None or not report.months else report.chart()
+        if report is None or not report.months:
+            return []
+        charts = report.chart()
+        for chart in charts:
+            if len(chart["data"]) > _base.MONTHS_SHOWN:
+                chart["data"] = chart["data"][-_base.MONTHS_SHOWN :]
+                chart["label"] += f", last {_base.MONTHS_SHOWN} months"
+        return charts
 
 
 class BackflushStandards(_base.BackflushPage):

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from beancount.core import account as account_lib
 from fava.context import g
 from fava.core.filters import AdvancedFilter, FilterError, Match, TimeFilter
 from fava.ext import FavaExtensionBase, extension_endpoint
 from flask import Response, abort, request, url_for
+from flask import g as flask_g
 from werkzeug.utils import secure_filename
 
 from .. import reports
@@ -29,9 +31,14 @@ from ..plugin import standards_for
 from ..standards import Standards
 
 
+def _escape(text: str) -> str:
+    """``text`` as a regular expression matching it exactly, fit for a Fava filter string."""
+    return re.escape(text).replace('"', ".")
+
+
 def _quote(text: str) -> str:
     """A regular expression matching ``text`` exactly, as a Fava filter string."""
-    return '"^' + re.escape(text).replace('"', ".") + '$"'
+    return f'"^{_escape(text)}$"'
 
 
 def account_regex(accounts: tuple[str, ...] | list[str]) -> str:
@@ -39,9 +46,13 @@ def account_regex(accounts: tuple[str, ...] | list[str]) -> str:
     return f'"^({names})(:|$)"'
 
 
+def _item_terms(escaped: str) -> str:
+    return f'({META_ITEM}:"^{escaped}$", any(units:"\\s{escaped}$"))'
+
+
 def item_filter(item: str) -> str:
     """Entries of an item: its events, or any posting of it."""
-    return f'({META_ITEM}:{_quote(item)}, any(units:"\\s{re.escape(item)}$"))'
+    return _item_terms(_escape(item))
 
 
 def accounts_filter(accounts: tuple[str, ...] | list[str]) -> str:
@@ -49,14 +60,55 @@ def accounts_filter(accounts: tuple[str, ...] | list[str]) -> str:
 
 
 NOT_CLOSE = f'-{META_EVENT}:"^{CLOSE}$"'
+MONTH = re.compile(r"\d{4}-\d{2}")
 
 
 def month_filter(month: str) -> str:
     """A month as a filter term. Not Fava's time filter: that one adds an opening-balance
     entry (a summary of what came before) to the journal, which is not behind the figure."""
-    if re.fullmatch(r"\d{4}-\d{2}", month):
+    if MONTH.fullmatch(month):
         return f'date:"{month}"'  # short: YYYY-MM can only match a date's start
     return f'date:"^{re.escape(month)}"'
+
+
+#: Month-by-month tables and bar charts show at most this many months (the last ones of the
+#: period): a page's weight must not grow with the ledger. The CSV has every month.
+MONTHS_SHOWN = 12
+
+#: A drill-down link is ``#bf/<n>/<arg>/...``: template ``n`` of the page's link table (one
+#: per kind of link: a base URL, the query parameter it completes, a text with ``{0}``,
+#: ``{1}``... for the arguments), filled in by the page's one inline handler when the link is
+#: pointed at, focused for a context menu or clicked (before Fava's router takes the click),
+#: so that the page carries one URL per kind of link, not one per figure. The same expansion
+#: in Python: :func:`expand_link`.
+LINK_PREFIX = "#bf/"
+LINK_SCRIPT = (
+    "var a=event.target.closest&&event.target.closest('a[href^=\"#bf/\"]');if(a){"
+    "var p=a.getAttribute('href').split('/').map(decodeURIComponent),"
+    "L=this.bfLinks||(this.bfLinks=JSON.parse(this.querySelector('.bf-links').textContent)),"
+    "t=L[+p[1]],u=new window.URL(t[0],location.href),s=u.searchParams;"
+    "s.set(t[1],(s.get(t[1])||'')+t[2].replace(/\\{(\\d)\\}/g,function(m,i){return p[+i+2]}));"
+    "a.href=u.href}"
+)
+_PLACEHOLDER = re.compile(r"\{(\d)\}")
+
+
+def expand_link(table: list[list[str]], href: str) -> str:
+    """The URL a ``#bf/...`` link of a page stands for (as the page's script builds it)."""
+    if not href.startswith(LINK_PREFIX):
+        return href
+    _hash, index, *args = [unquote(part) for part in href.split("/")]
+    base, param, template = table[int(index)]
+    path, _, query = base.partition("?")
+    values = parse_qsl(query, keep_blank_values=True)
+    text = _PLACEHOLDER.sub(lambda m: args[int(m.group(1))], template)
+    found = False
+    for n, (key, value) in enumerate(values):
+        if key == param and not found:
+            values[n], found = (key, value + text), True
+    if not found:
+        values.append((param, text))
+    return f"{path}?{urlencode(values)}"
 
 
 class BackflushPage(FavaExtensionBase):
@@ -167,30 +219,70 @@ class BackflushPage(FavaExtensionBase):
         path, _, query = page.partition("?")
         return f"{path}csv?{query}"
 
-    def journal_url(self, *terms: str, time: str | None = None) -> str:
-        """Fava's journal filtered to the entries behind a figure (the user's filter kept)."""
-        _time, _account, text = self._args()
-        parts = ([f"({text})"] if text else []) + [t for t in terms if t]
-        values: dict[str, Any] = {"filter": " ".join(parts)}
-        if time is not None:
-            values["time"] = time
-        return url_for("report", report_name="journal", **values)
+    def _link(self, endpoint: str, param: str, template: str, args: tuple[str, ...]) -> str:
+        """A drill-down link: template of this request's link table, and its arguments.
+
+        ``endpoint``: ``journal`` (the page's period kept), ``journal-all`` (Fava's time
+        filter cleared: the link names its month) or ``editor:<path>``."""
+        links: dict[tuple[str, str, str], int] | None = getattr(flask_g, "bf_links", None)
+        if links is None:
+            links = flask_g.bf_links = {}
+        base = self._base_url(endpoint)
+        index = links.setdefault((base, param, template), len(links))
+        return "/".join([LINK_PREFIX + str(index), *(quote(a, safe="") for a in args)])
+
+    def _base_url(self, endpoint: str) -> str:
+        bases: dict[str, str] | None = getattr(flask_g, "bf_bases", None)
+        if bases is None:
+            bases = flask_g.bf_bases = {}
+        if endpoint not in bases:
+            if endpoint.startswith("editor:"):
+                path = endpoint.removeprefix("editor:")
+                bases[endpoint] = url_for("report", report_name="editor", file_path=path, line="")
+            else:
+                _time, _account, text = self._args()
+                values: dict[str, Any] = {"filter": f"({text}) " if text else ""}
+                if endpoint == "journal-all":
+                    values["time"] = ""
+                bases[endpoint] = url_for("report", report_name="journal", **values)
+        return bases[endpoint]
+
+    def link_table(self) -> list[tuple[str, str, str]]:
+        """The templates of the links drawn so far (the page prints it after them)."""
+        links: dict[tuple[str, str, str], int] = getattr(flask_g, "bf_links", None) or {}
+        return list(links)
+
+    @staticmethod
+    def link_script() -> str:
+        return LINK_SCRIPT
+
+    def journal_url(self, *terms: str, args: tuple[str, ...] = (), time: str | None = None) -> str:
+        """Fava's journal filtered to the entries behind a figure (the user's filter kept):
+        ``terms`` may hold ``{0}``, ``{1}``... for ``args`` (one template per kind of link).
+        ``time=""`` clears Fava's time filter."""
+        template = " ".join(t for t in terms if t)
+        endpoint = "journal-all" if time == "" else "journal"
+        return self._link(endpoint, "filter", template, args)
 
     def item_url(self, item: str, *terms: str, time: str | None = None) -> str:
-        return self.journal_url(item_filter(item), *terms, time=time)
+        return self.journal_url(_item_terms("{0}"), *terms, args=(_escape(item),), time=time)
 
     def event_url(self, events: str, item: str, month: str | None = None) -> str:
         """Journal of an item's events (``events``: names separated by ``|``)."""
         names = "|".join(re.escape(e) for e in events.split("|"))
-        return self.month_url(month, f'{META_EVENT}:"^({names})$"', f"{META_ITEM}:{_quote(item)}")
+        return self.month_url(
+            month, f'{META_EVENT}:"^({names})$"', f'{META_ITEM}:"^{{0}}$"', args=(_escape(item),)
+        )
 
     def variance_url(
         self, accounts: tuple[str, ...] | list[str], month: str | None = None, item: str = ""
     ) -> str:
         terms = [accounts_filter(accounts), NOT_CLOSE]
+        args: tuple[str, ...] = ()
         if item and item != reports.UNATTRIBUTED:
-            terms.insert(0, item_filter(item))
-        return self.month_url(month, *terms)
+            terms.insert(0, _item_terms("{0}"))
+            args = (_escape(item),)
+        return self.month_url(month, *terms, args=args)
 
     def activity_url(self, pool: str, month: str | None = None) -> str:
         """Journal of a pool's ``activity`` directives (actual driver units)."""
@@ -200,11 +292,14 @@ class BackflushPage(FavaExtensionBase):
     def backlog_term(account: str) -> str:
         return accounts_filter([account])
 
-    def month_url(self, month: str | None, *terms: str) -> str:
+    def month_url(self, month: str | None, *terms: str, args: tuple[str, ...] = ()) -> str:
         """Journal of a month's entries (the whole page's period when ``month`` is None)."""
         if month is None:
-            return self.journal_url(*terms)
-        return self.journal_url(month_filter(month), *terms, time="")
+            return self.journal_url(*terms, args=args)
+        if not MONTH.fullmatch(month):
+            return self.journal_url(month_filter(month), *terms, args=args, time="")
+        term = f'date:"{{{len(args)}}}"'
+        return self.journal_url(term, *terms, args=(*args, month), time="")
 
     def close_url(self, accounts: tuple[str, ...] | list[str]) -> str:
         """Journal of the closes that moved these accounts' balances."""
@@ -214,7 +309,12 @@ class BackflushPage(FavaExtensionBase):
         return url_for("account", name=name)
 
     def editor_url(self, path: str, line: int) -> str:
-        return url_for("report", report_name="editor", file_path=path, line=str(line))
+        return self._link(f"editor:{path}", "line", "{0}", (str(line),))
+
+    @staticmethod
+    def recent(months: Iterable[str]) -> list[str]:
+        """The months a month-by-month table shows: the last :data:`MONTHS_SHOWN`."""
+        return sorted(set(months))[-MONTHS_SHOWN:]
 
     @staticmethod
     def analysis_note() -> str:
