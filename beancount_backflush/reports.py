@@ -153,6 +153,29 @@ class _Under(dict[str, bool]):
         return found
 
 
+_HELD, _COGS, _BACKLOG = 1, 2, 4
+
+
+class _Kinds(dict[str, int]):
+    """``kinds[account]``: what an account is to a report, as bits (:data:`_HELD`: an
+    inventory account or below one, :data:`_COGS`: the COGS account, :data:`_BACKLOG`: the
+    backlog account or below it), worked out once per account."""
+
+    def __init__(self, cogs: str, held: Iterable[str], backlog: str | None) -> None:
+        super().__init__()
+        self.cogs = cogs
+        self.held = _Under(held)
+        self.backlog = _Under((backlog,))
+
+    def __missing__(self, account: str) -> int:
+        kind = self[account] = (
+            (_HELD if self.held[account] else 0)
+            | (_COGS if account == self.cogs else 0)
+            | (_BACKLOG if self.backlog[account] else 0)
+        )
+        return kind
+
+
 def month_of(date: datetime.date) -> str:
     return f"{date.year:04d}-{date.month:02d}"
 
@@ -414,23 +437,28 @@ class _Backlog:
             return touched
         under = self.under
         for posting in txn.postings:
-            if not under[posting.account]:
-                continue
-            lot = _lot(posting)
-            if lot is None:
-                continue
-            item, qty, value = lot
-            was_open = bool(self.quantity[item])
-            self.quantity[item] -= qty
-            self.value[item] -= value
-            assert isinstance(posting.cost, Cost)
-            self.cost[item] = posting.cost.number
-            if not self.quantity[item]:
-                self.since.pop(item, None)
-            elif not was_open:
-                self.since[item] = txn.date
-            touched.add(item)
+            if under[posting.account]:
+                item = self.add_posting(posting, txn.date)
+                if item is not None:
+                    touched.add(item)
         return touched
+
+    def add_posting(self, posting: data.Posting, date: datetime.date) -> str | None:
+        """Apply one posting to the backlog account; its item, None when not a lot."""
+        lot = _lot(posting)
+        if lot is None:
+            return None
+        item, qty, value = lot
+        was_open = bool(self.quantity[item])
+        self.quantity[item] -= qty
+        self.value[item] -= value
+        assert isinstance(posting.cost, Cost)
+        self.cost[item] = posting.cost.number
+        if not self.quantity[item]:
+            self.since.pop(item, None)
+        elif not was_open:
+            self.since[item] = date
+        return item
 
     def open(self) -> dict[str, Decimal]:
         return {item: qty for item, qty in sorted(self.quantity.items()) if qty}
@@ -497,51 +525,58 @@ class InventoryReport:
         return sum((row.value for row in self.backlog), ZERO)
 
 
+#: The events that make or sell a product (units made and sold, revenue, margin).
+_FLOW_EVENTS = frozenset({contract.PRODUCE, contract.UNBUILD, contract.SELL, contract.RETURN})
+
+
 def _flows_of(
-    txn: data.Transaction, standards: Standards, held: _Under | None = None
+    txn: data.Transaction,
+    standards: Standards,
+    held: _Under | None = None,
+    revenue_accounts: _Under | None = None,
 ) -> list[tuple[str, Decimal, Decimal, Decimal, Decimal]]:
     """(item, made, sold, revenue, cogs) per item of a produce/unbuild/sell/return event.
 
     A process (a product with ``outputs``) is never made itself: its co-products are, as
     many as the transaction received into (or an unbuild took out of) inventory."""
-    event = event_of(txn.meta)
-    item = item_of(txn.meta)
-    if item is None or event not in (
-        contract.PRODUCE,
-        contract.UNBUILD,
-        contract.SELL,
-        contract.RETURN,
-    ):
+    meta = txn.meta
+    event = event_of(meta)
+    if event not in _FLOW_EVENTS:
         return []
-    quantity = decimal_meta(txn.meta, contract.META_QUANTITY) or ZERO
+    item = item_of(meta)
+    if item is None:
+        return []
+    quantity = decimal_meta(meta, contract.META_QUANTITY) or ZERO
     made = sold = revenue = cogs = ZERO
-    if event in (contract.PRODUCE, contract.UNBUILD) and standards.is_process(item):
-        outputs = standards.products[item].outputs
-        if held is None:
-            held = _Under(inventory_accounts(standards))
-        made_of: dict[str, Decimal] = {}
-        for posting in txn.postings:
-            lot = _lot(posting)
-            if lot is None or lot[0] not in outputs:
-                continue
-            if held[posting.account]:
-                made_of[lot[0]] = made_of.get(lot[0], ZERO) + lot[1]
-        return [(output, units, ZERO, ZERO, ZERO) for output, units in sorted(made_of.items())]
-    if event == contract.PRODUCE:
-        made = quantity
-    elif event == contract.UNBUILD:
-        made = -quantity
+    if event == contract.PRODUCE or event == contract.UNBUILD:
+        if standards.is_process(item):
+            outputs = standards.products[item].outputs
+            if held is None:
+                held = _Under(inventory_accounts(standards))
+            made_of: dict[str, Decimal] = {}
+            for posting in txn.postings:
+                lot = _lot(posting)
+                if lot is None or lot[0] not in outputs:
+                    continue
+                if held[posting.account]:
+                    made_of[lot[0]] = made_of.get(lot[0], ZERO) + lot[1]
+            return [(output, units, ZERO, ZERO, ZERO) for output, units in sorted(made_of.items())]
+        made = quantity if event == contract.PRODUCE else -quantity
     else:
         sold = quantity if event == contract.SELL else -quantity
-        revenue_account, cogs_account = standards.accounts["revenue"], standards.accounts["cogs"]
+        if revenue_accounts is None:
+            revenue_accounts = _Under((standards.accounts["revenue"],))
+        cogs_account, currency = standards.accounts["cogs"], standards.currency
         for posting in txn.postings:
-            amount = _money(posting, standards.currency)
-            if amount is None:
-                continue
-            if _under(posting.account, revenue_account):
-                revenue -= amount
-            elif posting.account == cogs_account:
-                cogs += amount
+            account = posting.account
+            if revenue_accounts[account]:
+                amount = _money(posting, currency)
+                if amount is not None:
+                    revenue -= amount
+            elif account == cogs_account:
+                amount = _money(posting, currency)
+                if amount is not None:
+                    cogs += amount
     return [(item, made, sold, revenue, cogs)]
 
 
@@ -579,68 +614,107 @@ def inventory_report(
     month_cogs: dict[str, Decimal] = defaultdict(Decimal)
     month_inventory: dict[str, Decimal] = {}
     cogs = ZERO
-    current_month: str | None = None
     backlog = _Backlog(standards.accounts.get("backlog"))
     backlog_touched: set[str] = set()
+    revenue_accounts = _Under((standards.accounts["revenue"],))
+    # What each account is to this report, asked once per account (a ledger has few).
+    kinds = _Kinds(cogs=cogs_account, held=parents, backlog=backlog.account)
+    selected = scope.selected
+    begin, last = period.begin, period.end
+    # The running total of the inventory accounts (their sum, kept as the postings come).
+    running = ZERO
+    current_month: str | None = None
+    current_date: datetime.date | None = None
+    month = ""
+    in_period = False
 
     def snapshot(month: str) -> None:
-        month_inventory[month] = sum(by_account_running.values(), ZERO)
+        month_inventory[month] = running
         if month in month_set:
-            point_date = min(month_end(month), period.end) if period.end else month_end(month)
-            history.append(
-                InventoryPoint(point_date, {a: v for a, v in by_account_running.items()})
-            )
+            point_date = min(month_end(month), last) if last else month_end(month)
+            history.append(InventoryPoint(point_date, dict(by_account_running)))
 
     for txn in txns:
-        month = month_of(txn.date)
-        if current_month is not None and month != current_month:
-            snapshot(current_month)
-        current_month = month
+        date = txn.date
+        if date != current_date:
+            if in_period:
+                daily.append((current_date, running))  # type: ignore[arg-type]
+            current_date = date
+            month = month_of(date)
+            if month != current_month:
+                if current_month is not None:
+                    snapshot(current_month)
+                current_month = month
+            in_period = (begin is None or date >= begin) and (last is None or date <= last)
         meta = txn.meta
         event = event_of(meta)
-        in_period = txn.date in period
-        picked = scope.picks(txn)
-        if event == contract.COUNT:
-            item = item_of(meta)
-            counted = decimal_meta(meta, contract.META_QUANTITY)
-            if item is not None and counted is not None:
-                book = decimal_meta(meta, contract.META_BOOK)
-                counts[item] = (txn.date, counted - book if book is not None else None)
-        if picked:
-            for item, made, sold, revenue, item_cogs in _flows_of(txn, standards, held):
-                flow = monthly[month].setdefault(item, ProductFlow(item))
-                flow.add(ProductFlow(item, made, sold, revenue, item_cogs))
+        picked = selected is None or id(txn) in selected
+        if event is not None:
+            if event == contract.COUNT:
+                item = item_of(meta)
+                counted = decimal_meta(meta, contract.META_QUANTITY)
+                if item is not None and counted is not None:
+                    book = decimal_meta(meta, contract.META_BOOK)
+                    counts[item] = (date, counted - book if book is not None else None)
+            elif picked and event in _FLOW_EVENTS:
+                flows = monthly[month]
+                for item, made, sold, revenue, item_cogs in _flows_of(
+                    txn, standards, held, revenue_accounts
+                ):
+                    flow = flows.get(item)
+                    if flow is None:
+                        flow = flows[item] = ProductFlow(item)
+                    flow.made += made
+                    flow.sold += sold
+                    flow.revenue += revenue
+                    flow.cogs += item_cogs
         is_close = event == contract.CLOSE
-        items_owed = backlog.add(txn)
-        if picked and in_period and scope.selected is not None:
-            backlog_touched |= items_owed
         for posting in txn.postings:
             account = posting.account
-            amount = _money(posting, currency)
-            if amount is not None and account == cogs_account and not is_close:
-                month_cogs[month] += amount
-                if in_period:
-                    cogs += amount
-            if not held[account]:
+            kind = kinds[account]
+            if not kind:
                 continue
-            lot = _lot(posting)
-            if lot is not None:
-                item, qty, lot_value = lot
+            if kind & _BACKLOG:
+                owed = backlog.add_posting(posting, date)
+                if owed is not None and picked and in_period and selected is not None:
+                    backlog_touched.add(owed)
+            if kind & _COGS and not is_close:
+                amount = _money(posting, currency)
+                if amount is not None:
+                    month_cogs[month] += amount
+                    if in_period:
+                        cogs += amount
+            if not kind & _HELD:
+                continue
+            units = posting.units
+            lot_cost = posting.cost
+            if lot_cost is not None:
+                # A lot: (item, quantity, value at cost), as _lot reads it.
+                if (
+                    units is None
+                    or units.number is None
+                    or not isinstance(lot_cost, Cost)
+                    or lot_cost.number is None
+                ):
+                    continue
+                item = units.currency
+                qty = units.number
+                lot_value = qty * lot_cost.number
                 key = (account, item)
                 quantity[key] += qty
                 value[key] += lot_value
-                assert isinstance(posting.cost, Cost)
-                unit_cost[key] = posting.cost.number
+                unit_cost[key] = lot_cost.number
                 by_account_running[account] += lot_value
-                if picked and scope.selected is not None and in_period:
+                running += lot_value
+                if selected is not None and picked and in_period:
                     touched.add(key)
-            elif amount is not None:
+            elif units is not None and units.number is not None and units.currency == currency:
+                amount = units.number
                 adjustments[account] += amount
                 by_account_running[account] += amount
-        if in_period and (not daily or daily[-1][0] != txn.date):
-            daily.append((txn.date, ZERO))
-        if in_period:
-            daily[-1] = (txn.date, sum(by_account_running.values(), ZERO))
+                running += amount
+    if in_period:
+        daily.append((current_date, running))  # type: ignore[arg-type]
     if current_month is not None:
         snapshot(current_month)
 
