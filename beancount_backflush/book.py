@@ -41,6 +41,9 @@ _NOTHING = (ZERO, ZERO)
 _UNSEEN: Any = object()
 _EMPTY: dict[str, Decimal] = {}
 _NO_LINKS = data.EMPTY_SET
+_META_EVENT = contract.META_EVENT
+_META_ITEM = contract.META_ITEM
+_META_QUANTITY = contract.META_QUANTITY
 
 # Generated postings are built with tuple.__new__: Amount's constructor asserts the types of
 # its fields and a namedtuple's __new__ is a Python call, together a quarter of the pass. The
@@ -58,6 +61,11 @@ UNSOLD = "unsold"
 CLEARING = "clearing"  # [completion, sale]: units bought into clearing and not yet used
 ALLOCATED = "allocated"  # per pool: conversion allocated at standard, exact, cumulative
 TALLIES = frozenset({CLEARING, ALLOCATED})  # running figures, not limits on what may move
+
+# What money posted to an account counts in for the close (Book.watches).
+WATCH_GROUP = 1  # a closable amount (a pool, a variance the close disposes of)
+WATCH_CLEARING = 2  # the materials clearing account's balance
+WATCH_USAGE = 4  # the period's material usage variance
 
 Group = tuple[str, str]  # ("pool", name) or ("variance", kind): what a closable amount is
 
@@ -84,6 +92,7 @@ class Txn:
         "cleared",
         "notes",
         "net",
+        "limited",
     )
 
     def __init__(self, book: Book):
@@ -96,9 +105,10 @@ class Txn:
         self.relieved: list[tuple[Rollup, Decimal]] = []
         self.cleared = ZERO  # standard cost of materials relieved from clearing
         # Money postings (standards currency) on accounts the close watches, as posted.
-        self.notes: list[tuple[str, Decimal]] = []
+        self.notes: list[tuple[str, Decimal, int]] = []  # (account, number, WATCH_* flags)
         # A template's net stock change, valid while ``moves`` is as the template left it.
         self.net: tuple[Net, int] | None = None
+        self.limited = False  # a count takes from a counter that may not go below zero
 
     def lot(self, account: str, item: str, qty: Decimal, rollup: Rollup) -> None:
         """``qty`` units of ``item`` into (or out of, when negative) ``account``."""
@@ -114,10 +124,11 @@ class Txn:
     def cash(self, account: str, exact: Decimal) -> None:
         """A money amount computed at standard: rounded cumulatively per account."""
         book = self.book
-        state = self.cum.get(account) or book._cum.get(account, _NOTHING)
+        cum = self.cum
+        state = cum.get(account) or book._cum.get(account, _NOTHING)
         total = state[0] + exact
-        target = book._context.quantize(total, book.quantum)
-        self.cum[account] = (total, target)
+        target = book._round(total, book.quantum)
+        cum[account] = (total, target)
         number = target - state[1]
         if number:  # as exact(), inlined: a cash posting per event is the common case
             self.postings.append(
@@ -131,7 +142,7 @@ class Txn:
             if watch is None:
                 watch = book.watches(account)
             if watch:
-                self.notes.append((account, number))
+                self.notes.append((account, number, watch))
 
     def exact(self, account: str, number: Decimal) -> None:
         """An amount that is already money (an invoice total, a balance being closed)."""
@@ -148,7 +159,7 @@ class Txn:
             if watch is None:
                 watch = book.watches(account)
             if watch:
-                self.notes.append((account, number))
+                self.notes.append((account, number, watch))
 
     def cash_for(self, account: str, exact: Decimal, item: str) -> None:
         """``cash`` for one item's share of a transaction that concerns several items (a
@@ -165,6 +176,8 @@ class Txn:
         one only under ``negative_stock: error``."""
         if delta:
             self.counts.append((counter, item, delta, strict))
+            if delta < ZERO and counter not in TALLIES:
+                self.limited = True
 
     def relieve(self, rollup: Rollup, qty: Decimal) -> None:
         """Standard cost of ``qty`` units relieved to COGS (negative for a return)."""
@@ -199,6 +212,7 @@ class Txn:
         self.relieved.extend(template.relieved)
         self.residue += template.residue
         self.cleared += template.cleared
+        self.limited = self.limited or template.limited
         if fresh:
             self.net = (template.net, len(self.moves))
         for account, exact in template.money:
@@ -214,7 +228,17 @@ class Template:
     as they are, and the money postings as exact amounts, rounded when the template is used
     (rounding is cumulative per account, so it depends on what was posted before)."""
 
-    __slots__ = ("postings", "moves", "counts", "relieved", "residue", "cleared", "money", "net")
+    __slots__ = (
+        "postings",
+        "moves",
+        "counts",
+        "relieved",
+        "residue",
+        "cleared",
+        "money",
+        "net",
+        "limited",
+    )
 
     def __init__(self, recorder: Recorder):
         self.postings = tuple(recorder.postings)
@@ -224,6 +248,7 @@ class Template:
         self.residue = recorder.residue
         self.cleared = recorder.cleared
         self.money = tuple(recorder.money)
+        self.limited = recorder.limited
         net: dict[tuple[str, str], Decimal] = {}
         for account, item, qty in self.moves:
             net[(account, item)] = net.get((account, item), ZERO) + qty
@@ -267,6 +292,7 @@ class Book:
         self.currency = standards.currency
         self.quantum = Decimal(1).scaleb(-standards.precision)
         self._context = Context(prec=34, rounding=ROUND_HALF_UP)
+        self._round = self._context.quantize
         accounts = standards.accounts
         self.rip = accounts["raw_in_process"]
         self.fg = accounts["finished_goods"]
@@ -274,6 +300,8 @@ class Book:
         self.clearing = accounts["materials_clearing"]
         self.variances = standards.variance_accounts
         self.negative_stock = standards.negative_stock
+        self._stock_checked = self.negative_stock == "error"
+        self._backlogged = self.negative_stock == "backlog"
         self.backlog = accounts["backlog"]
         self.links = standards.links
 
@@ -300,7 +328,7 @@ class Book:
 
         # The period since the last close (see closing.py).
         self._groups: dict[str, Group | None] = {}
-        self._watched: dict[str, bool] = {}
+        self._watched: dict[str, int] = {}  # account -> WATCH_* flags
         # (event, item, total's currency) -> why it is refused, or None (engine.apply)
         self.item_checks: dict[tuple[str, str, str | None], str | None] = {}
         self.period_money: dict[str, Decimal] = {}
@@ -399,10 +427,18 @@ class Book:
         check: bool = True,
     ) -> data.Transaction:
         """Check, then apply ``txn`` to the book and emit it; or raise Rejected."""
-        if check:
-            if self.negative_stock == "backlog":
+        if not check:
+            self._move(txn, None)
+        else:
+            if self._backlogged:
                 self._use_backlog(txn)
-            self._check(txn, event)
+            self._move(txn, event if self._stock_checked else None)
+            if txn.limited:
+                try:
+                    self._check_counts(txn, event)
+                except Rejected:
+                    self._unmove(txn)
+                    raise
         residue = txn.residue
         if residue:
             txn.exact(self.variances["rounding"], -residue)
@@ -486,27 +522,43 @@ class Book:
             net[(account, item)] = net.get((account, item), ZERO) + qty
         return [(account, item, qty) for (account, item), qty in net.items()]
 
-    def _check(self, txn: Txn, event: str) -> None:
-        problems: list[str] = []
+    def _moved(self, txn: Txn) -> Iterable[tuple[str, str, Decimal]]:
+        return txn.moves if len(txn.moves) < 2 else self._net(txn)
+
+    def _move(self, txn: Txn, event: str | None) -> None:
+        """Apply the txn's stock moves; with ``event``, refuse one that takes more out of an
+        account than it holds (and leave the stock as it was)."""
+        stock = self.stock
+        short: list[str] = []
         moves = txn.moves
-        if moves and self.negative_stock == "error":
-            stock = self.stock
-            for account, item, change in self._net(txn) if len(moves) > 1 else moves:
-                if change < 0:
-                    on_hand = stock.get(item, _EMPTY).get(account, ZERO)
-                    if on_hand + change < 0:
-                        problems.append(f"{-change} {item} needed, {on_hand} on hand in {account}")
-            if problems:
-                raise Rejected(
-                    f"{event}: not enough stock: "
-                    + "; ".join(problems)
-                    + " (set negative_stock: allow in the standards file to permit)"
-                )
+        for account, item, change in moves if len(moves) < 2 else self._net(txn):
+            held = stock.get(item)
+            if held is None:
+                held = stock[item] = {}
+            before = held.get(account, ZERO)
+            held[account] = before + change
+            if change < ZERO and event is not None and before + change < ZERO:
+                short.append(f"{-change} {item} needed, {before} on hand in {account}")
+        if short:
+            self._unmove(txn)
+            raise Rejected(
+                f"{event}: not enough stock: "
+                + "; ".join(short)
+                + " (set negative_stock: allow in the standards file to permit)"
+            )
+
+    def _unmove(self, txn: Txn) -> None:
+        for account, item, change in self._moved(txn):
+            held = self.stock[item]
+            held[account] = held[account] - change
+
+    def _check_counts(self, txn: Txn, event: str) -> None:
+        problems: list[str] = []
         for counter, item, delta, strict in txn.counts:
-            if delta >= 0 or counter in TALLIES or not (strict or self.negative_stock == "error"):
+            if delta >= ZERO or counter in TALLIES or not (strict or self._stock_checked):
                 continue
             available = self.counter(counter, item)
-            if available + delta >= 0:
+            if available + delta >= ZERO:
                 continue
             if counter == RETURNABLE:
                 problems.append(
@@ -532,12 +584,7 @@ class Book:
             raise Rejected(f"{event}: " + "; ".join(problems))
 
     def _apply(self, txn: Txn) -> None:
-        stock = self.stock
-        for account, item, qty in txn.moves:
-            held = stock.get(item)
-            if held is None:
-                held = stock[item] = {}
-            held[account] = held.get(account, ZERO) + qty
+        """Everything but the stock moves (applied first, by _move)."""
         if txn.counts:
             counters = self.counters
             for counter, item, delta, _ in txn.counts:
@@ -547,10 +594,14 @@ class Book:
             self._cum.update(txn.cum)
         if txn.cleared:
             self.period_clearing_used += txn.cleared
-        if txn.notes:
-            note = self.note
-            for account, number in txn.notes:
-                note(account, number)
+        for account, number, watch in txn.notes:
+            if watch & WATCH_GROUP:
+                period_money = self.period_money
+                period_money[account] = period_money.get(account, ZERO) + number
+            if watch & WATCH_CLEARING:
+                self.clearing_balance += number
+            if watch & WATCH_USAGE:
+                self.period_usage += number
         if txn.relieved:
             relieved = self.relieved
             for rollup, qty in txn.relieved:
@@ -605,27 +656,28 @@ class Book:
                 groups[name] = ("volume", pool.name) if kind == "volume" else ("pool", pool.name)
         return groups
 
-    def watches(self, account: str) -> bool:
-        """Whether money posted to ``account`` matters to the close (asked once each)."""
+    def watches(self, account: str) -> int:
+        """What money posted to ``account`` counts in for the close, as WATCH_* flags (0:
+        nothing); asked once per account."""
         watch = self._watched.get(account)
         if watch is None:
-            watch = self._watched[account] = (
-                self.group_of(account) is not None
-                or account == self.clearing
-                or account == self.variances["usage"]
+            watch = (
+                (WATCH_GROUP if self.group_of(account) is not None else 0)
+                | (WATCH_CLEARING if account == self.clearing else 0)
+                | (WATCH_USAGE if account == self.variances["usage"] else 0)
             )
+            self._watched[account] = watch
         return watch
 
-    def note(self, account: str, number: Decimal) -> None:
+    def note(self, account: str, number: Decimal, watch: int | None = None) -> None:
         """One money posting in the standards currency (the user's or the plugin's)."""
-        group = self._groups.get(account, _UNSEEN)
-        if group is _UNSEEN:
-            group = self.group_of(account)
-        if group is not None:
+        if watch is None:
+            watch = self.watches(account)
+        if watch & WATCH_GROUP:
             self.period_money[account] = self.period_money.get(account, ZERO) + number
-        if account == self.clearing:
+        if watch & WATCH_CLEARING:
             self.clearing_balance += number
-        if account == self.variances["usage"]:
+        if watch & WATCH_USAGE:
             self.period_usage += number
 
     def observe(self, postings: Iterable[data.Posting]) -> None:
@@ -646,12 +698,17 @@ class Book:
         the narration says the event, e.g. "Backflush purchase 100 STEEL", unless given."""
         if narration is None:
             narration = f"Backflush {event.kind} {event.quantity!s} {event.item}"
-        meta = dict(event.entry.meta)
-        meta[contract.META_EVENT] = event.kind
         if event.item:
-            meta[contract.META_ITEM] = event.item
-            meta[contract.META_QUANTITY] = event.quantity
-        meta.update(extra)
+            meta = {
+                **event.entry.meta,
+                _META_EVENT: event.kind,
+                _META_ITEM: event.item,
+                _META_QUANTITY: event.quantity,
+            }
+        else:
+            meta = {**event.entry.meta, _META_EVENT: event.kind}
+        if extra:
+            meta.update(extra)
         link = contract.link_for(event.entry.meta) if self.links else None
         self.commit(txn, meta, event.date, narration, event.kind, link)
 

@@ -191,7 +191,7 @@ def bind(
     total = None
     if money is not None:
         total = _new(Money, (money.number, money.currency))
-        if total.number < 0 and spec.items is not None:  # a close may credit COGS
+        if total.number < ZERO and spec.items is not None:  # a close may credit COGS
             return None, _error(entry, f'"{kind}" expects a zero or positive total, got {money}')
         problem = _too_big(total.number)
         if problem:
@@ -207,7 +207,7 @@ def bind(
             return None, _expects(entry, spec)
         if value.currency in event.actuals:
             return None, _error(entry, f'"{kind}" names {value.currency} twice')
-        if value.number < 0 or _too_big(value.number):
+        if value.number < ZERO or _too_big(value.number):
             problem = _too_big(value.number) or "expects zero or a positive quantity"
             return None, _error(entry, f'"{kind}" actual {value}: {problem}')
         event.actuals[value.currency] = value.number
@@ -215,7 +215,7 @@ def bind(
 
 
 def _bad_quantity(spec: EventType, quantity: Decimal) -> str | None:
-    if quantity < 0 or (quantity == 0 and not spec.zero_quantity):
+    if quantity < ZERO or (not quantity and not spec.zero_quantity):
         return f"expects {'zero or a positive' if spec.zero_quantity else 'a positive'} quantity"
     problem = _too_big(quantity)
     return f"quantity: {problem}" if problem else None
