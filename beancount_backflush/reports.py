@@ -81,6 +81,12 @@ ANALYSIS_BASES = {
 ALLOCATING = frozenset({contract.PRODUCE, contract.SELL, contract.UNBUILD, contract.RETURN})
 # Events that relieve materials at standard (their actual quantities when given).
 CONSUMING = frozenset({contract.PRODUCE, contract.SELL, contract.UNBUILD})
+# Events whose receipts are the purchase price variance's base.
+_PURCHASES = frozenset({contract.PURCHASE, contract.REPRICE})
+# Events whose lots count in a standard base (purchases, usage, scrap, revaluation).
+_LOT_BASE_EVENTS = frozenset(
+    {*_PURCHASES, contract.RETURN_TO_SUPPLIER, *CONSUMING, contract.REVALUE}
+)
 COGS_BASIS = "the postings to {account} other than the closes' disposals of variances"
 TRIGGER_TITLES = {
     "purchase-completion-sale": "purchase, completion and sale",
@@ -1145,6 +1151,7 @@ def _attribute(
     txn: data.Transaction,
     postings: list[tuple[data.Posting, Decimal]],
     standards: Standards | None = None,
+    event: str | None = None,
 ) -> list[str]:
     """The item each item-specific variance posting belongs to.
 
@@ -1159,8 +1166,12 @@ def _attribute(
     if all(items):
         return [i or UNATTRIBUTED for i in items]
     own = item_of(txn.meta)
+    if event is None:
+        event = event_of(txn.meta)
+    if own is not None and event not in (contract.PRODUCE, contract.UNBUILD):
+        return [i or own for i in items]
     lots = [lot for lot in map(_lot, txn.postings) if lot is not None]
-    if event_of(txn.meta) in (contract.PRODUCE, contract.UNBUILD) and own is not None:
+    if own is not None:
         quantity = decimal_meta(txn.meta, contract.META_QUANTITY) or ZERO
         rollup = standards.rollup(own, txn.date) if standards is not None else None
         direct = getattr(rollup, "direct", None) or {}
@@ -1171,8 +1182,6 @@ def _attribute(
                 expected[item] = (abs(qty) - standard) * (value / qty)
         _match(postings, items, expected, either_sign=True)
         return [i or UNATTRIBUTED for i in items]
-    if own is not None:
-        return [i or own for i in items]
     lot_items: list[str] = []
     delta: dict[str, Decimal] = defaultdict(Decimal)
     for item, _qty, value in lots:
@@ -1228,38 +1237,101 @@ def variance_report(
     flows = _AnalysisFlows()
     seen: set[str] = set()
     cogs = ZERO
+    selected = scope.selected
+    begin, last = period.begin, period.end
+    # A money posting's parts, asked once per account: is it COGS, a pool's allocated
+    # account (its key), the variance column it is in, the (pool, kind) of a split account.
+    roles: dict[
+        str, tuple[bool, str | None, str | None, tuple[str, str] | None, str | None, bool]
+    ] = {}
+    current_date: datetime.date | None = None
+    month = ""
+    in_period = before = False
     for txn in txns:
-        event = event_of(txn.meta)
+        date = txn.date
+        if date != current_date:
+            current_date = date
+            month = month_of(date)
+            in_period = (begin is None or date >= begin) and (last is None or date <= last)
+            before = begin is not None and date < begin
+        meta = txn.meta
+        event = event_of(meta)
         is_close = event == contract.CLOSE
         is_split = event == contract.SPLIT
-        month = month_of(txn.date)
-        in_period = txn.date in period
-        before = period.begin is not None and txn.date < period.begin
-        picked = scope.picks(txn)
+        picked = selected is None or id(txn) in selected
         if event == contract.ACTIVITY and picked:
-            pool = txn.meta.get(contract.META_POOL)
-            units = decimal_meta(txn.meta, contract.META_QUANTITY)
-            if isinstance(pool, str) and units is not None:
-                flows.activity[pool][month] += units
+            pool = meta.get(contract.META_POOL)
+            driver_units = decimal_meta(meta, contract.META_QUANTITY)
+            if isinstance(pool, str) and driver_units is not None:
+                flows.activity[pool][month] += driver_units
         item_postings: list[tuple[data.Posting, Decimal]] = []
         keys: list[str] = []
+        # The standard bases of the lots of a generated transaction (what _lot_bases and
+        # _material_used do, the lot read once).
+        lot_bases = picked and not is_close and event is not None
+        lot_events = event in _LOT_BASE_EVENTS
+        consuming = event in CONSUMING
+        bases: dict[str, Decimal] | None = None
         for posting in txn.postings:
-            amount = _money(posting, currency)
-            if amount is None:
-                if picked and not is_close and event is not None:
-                    _lot_bases(posting, event, materials, products, relieving, month_bases[month])
-                    if event in CONSUMING:
-                        _material_used(posting, materials, relieving, flows.used, month)
+            account = posting.account
+            units = posting.units
+            cost = posting.cost
+            if (
+                cost is not None
+                or units is None
+                or units.number is None
+                or units.currency != currency
+            ):
+                if not lot_bases:
+                    continue
+                if bases is None:
+                    bases = month_bases[month]
+                if (
+                    not lot_events
+                    or cost is None
+                    or units is None
+                    or units.number is None
+                    or not isinstance(cost, Cost)
+                    or cost.number is None
+                ):
+                    continue
+                item = units.currency
+                qty = units.number
+                if item in materials:
+                    if event in _PURCHASES and qty > 0:
+                        bases["purchase_price"] += qty * cost.number
+                    elif event == contract.RETURN_TO_SUPPLIER and qty < 0:
+                        # purchases net of what went back
+                        bases["purchase_price"] += qty * cost.number
+                    elif consuming and relieving[account]:
+                        value = qty * cost.number
+                        bases["usage"] -= value
+                        flows.used[item][month] -= value  # relieved at standard
+                if event == contract.PRODUCE and qty > 0 and item in products:
+                    bases["scrap"] += qty * cost.number
+                elif event == contract.REVALUE and qty > 0:
+                    bases["revaluation"] += qty * cost.number
                 continue
-            if posting.account == cogs_account and not is_close:
+            amount = units.number
+            role = roles.get(account)
+            if role is None:
+                column = column_of(account)
+                role = roles[account] = (
+                    account == cogs_account,
+                    allocated.get(account),
+                    column,
+                    split_accounts.get(account),
+                    column[5:] if column and column.startswith("pool:") else None,
+                    column in ITEM_SPECIFIC,
+                )
+            is_cogs, pool_key, key, split, pool_name, item_specific = role
+            if is_cogs and not is_close:
                 if picked:
                     month_bases[month]["shrinkage"] += amount
                 if in_period and picked:
                     cogs += amount
-            pool_key = allocated.get(posting.account)
             if pool_key and picked and event in ALLOCATING:
                 month_bases[month][pool_key] -= amount
-            key = column_of(posting.account)
             if key is None:
                 continue
             seen.add(key)
@@ -1273,23 +1345,25 @@ def variance_report(
                     disposed[key] += amount
                 continue
             all_months[month][key] += amount
-            split = split_accounts.get(posting.account)
             if split is not None:
                 flows.parts[split][month] += amount
-            elif key.startswith("pool:") and not is_split:
-                flows.pools[key[5:]][month] += amount
-            if key in ITEM_SPECIFIC:
+            elif pool_name is not None and not is_split:
+                flows.pools[pool_name][month] += amount
+            if item_specific:
                 item_postings.append((posting, amount))
                 keys.append(key)
         if item_postings:
             for key, (_posting, amount), item in zip(
-                keys, item_postings, _attribute(txn, item_postings, standards), strict=True
+                keys,
+                item_postings,
+                _attribute(txn, item_postings, standards, event),
+                strict=True,
             ):
                 if in_period:
                     by_item[key][item] += amount
                 if key == "usage":
                     flows.usage[item][month] += amount
-                    if event in CONSUMING:
+                    if consuming:
                         # Actual consumption relieves the actual quantity: the standard
                         # quantity allowed is what was relieved less the usage variance.
                         flows.used[item][month] -= amount
@@ -2095,7 +2169,7 @@ def health_report(
     """Indicators of whether backflush costing still suits the business, for the months of
     the period (inventory at each month end from every entry before it)."""
     scope = _scope(scope, end_date)
-    held_in = _Under(inventory_accounts(standards))
+    held_parents = inventory_accounts(standards)
     column_of = _column_of(variance_columns(standards))
     cogs_account = standards.accounts["cogs"]
     currency = standards.currency
@@ -2111,46 +2185,81 @@ def health_report(
     backlog = _Backlog(standards.accounts.get("backlog"))
     owed: dict[str, tuple[Decimal, str]] = {}  # month -> backlog at its end
     current: str | None = None
+    kinds = _Kinds(cogs=cogs_account, held=held_parents, backlog=backlog.account)
+    variance_accounts: dict[str, bool] = {}
+    begin, last = period.begin, period.end
+    current_date: datetime.date | None = None
+    month = ""
+    in_period = False
     for txn in txns:
-        month = month_of(txn.date)
-        if current is not None and month != current and backlog.open():
-            owed[current] = (backlog.total(), backlog.describe(standards, currency))
-        current = month
-        backlog.add(txn)
+        date = txn.date
+        if date != current_date:
+            current_date = date
+            month = month_of(date)
+            if month != current:
+                if current is not None:
+                    by_month[current]["inventory"] = inventory
+                    if backlog.open():
+                        owed[current] = (backlog.total(), backlog.describe(standards, currency))
+                current = month
+            in_period = (begin is None or date >= begin) and (last is None or date <= last)
         meta = txn.meta
         event = event_of(meta)
         is_close = event == contract.CLOSE
         if event == contract.COUNT:
             item = item_of(meta)
             if item is not None:
-                last_count[item] = txn.date
+                last_count[item] = date
         if is_close:
             amount = decimal_meta(meta, contract.META_UNINVENTORIED)
             if amount is not None:
                 uninventoried[month] = uninventoried.get(month, ZERO) + amount
         for posting in txn.postings:
-            in_stock = held_in[posting.account]
-            if in_stock:
-                lot = _lot(posting)
-                if lot is not None:
-                    item, qty, value = lot
-                    inventory += value
+            account = posting.account
+            kind = kinds[account]
+            if kind & _BACKLOG:
+                backlog.add_posting(posting, date)
+            units = posting.units
+            if kind & _HELD:
+                cost = posting.cost
+                if cost is not None:
+                    # A lot (as _lot reads it), else not money either.
+                    if (
+                        units is None
+                        or units.number is None
+                        or not isinstance(cost, Cost)
+                        or cost.number is None
+                    ):
+                        continue
+                    qty = units.number
+                    inventory += qty * cost.number
+                    item = units.currency
                     held[item] += qty
-                    if qty > 0:
-                        first_receipt.setdefault(item, txn.date)
+                    if qty > 0 and item not in first_receipt:
+                        first_receipt[item] = date
                     continue
-            amount = _money(posting, currency)
-            if amount is None:
+                if units is not None and units.number is not None and units.currency == currency:
+                    inventory += units.number
                 continue
-            if in_stock:
-                inventory += amount
-            elif is_close or txn.date not in period:
+            if is_close or not in_period:
                 continue  # flows: the period's part of the month only
-            elif posting.account == cogs_account:
-                by_month[month]["cogs"] += amount
-            elif column_of(posting.account) is not None:
-                by_month[month]["variances"] += amount
-        by_month[month]["inventory"] = inventory
+            if (
+                posting.cost is not None
+                or units is None
+                or units.number is None
+                or units.currency != currency
+            ):
+                continue
+            if kind & _COGS:
+                by_month[month]["cogs"] += units.number
+                continue
+            variance = variance_accounts.get(account)
+            if variance is None:
+                variance = variance_accounts[account] = column_of(account) is not None
+            if variance:
+                by_month[month]["variances"] += units.number
+    if current is not None:
+        by_month[current]["inventory"] = inventory
     if current is not None and backlog.open():
         owed[current] = (backlog.total(), backlog.describe(standards, currency))
     months = []
