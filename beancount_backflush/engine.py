@@ -48,6 +48,7 @@ def run(
     started = False
     inventory = (book.rip, book.fg)
     reserved = contract.RESERVED_META
+    custom, directive = data.Custom, contract.DIRECTIVE
     for entry in entries:
         if entry.date != current:
             if current is not None and deferred:
@@ -55,7 +56,7 @@ def run(
                 deferred = []
             current = entry.date
             next_revision = catch_up(book, current, plan, next_revision, schedule_limit)
-        if isinstance(entry, data.Custom) and entry.type == contract.DIRECTIVE:
+        if isinstance(entry, custom) and entry.type == directive:
             event, error = bind(entry, types)
             if event is None:
                 book.errors.append(error)

@@ -51,6 +51,7 @@ MAX_DECIMALS = 12
 _PLACES = Decimal(1).scaleb(-MAX_DECIMALS)
 _EXACT = Context(prec=34)
 _new = tuple.__new__
+_DIGITS = frozenset("0123456789")
 
 
 class Money(NamedTuple):
@@ -232,6 +233,11 @@ def _fits(what: str, value: object) -> bool:
 
 
 def _too_big(number: Decimal) -> str | None:
+    text = str(number)
+    if len(text) < 15 and text[-1] in _DIGITS and "E" not in text:
+        # Plain notation in at most 14 characters: below 1e14, at most 12 decimals ("0."
+        # takes two); the common case, decided without Decimal arithmetic.
+        return None
     if not (number.is_finite() and -MAX_MAGNITUDE < number < MAX_MAGNITUDE):
         return f"numbers on a directive must be below {MAX_MAGNITUDE:,.0f}"
     # Decimals beyond the limit, trailing zeros aside (as in the standards file); below

@@ -23,6 +23,7 @@ from .book import CLEARING, Book, Rejected
 from .events import Event
 
 ONE = Decimal(1)
+ZERO = Decimal(0)
 
 
 def purchase(book: Book, event: Event) -> None:
@@ -38,7 +39,7 @@ def _receive(book: Book, event: Event, sign: Decimal) -> None:
     item, qty = event.item, event.quantity
     rollup = book.rollup(item, event.date)
     payable = event.account or book.standards.accounts["payable"]
-    if sign < 0 and not book.variant.purchases_to_clearing:
+    if sign < ZERO and not book.variant.purchases_to_clearing:
         # Goods sent back must be there, whatever negative_stock says (no backlog of them).
         on_hand = book.on_hand(book.rip, item)
         if on_hand < qty:

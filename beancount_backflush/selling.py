@@ -26,6 +26,7 @@ from .events import Event
 from .standards import tidy
 
 ONE = Decimal(1)
+ZERO = Decimal(0)
 
 
 def sell(book: Book, event: Event) -> None:
@@ -49,7 +50,7 @@ def _sale(book: Book, event: Event, sign: Decimal) -> None:
         # Completed and unsold units: a sale takes what was recorded as completed (units
         # sold without a completion simply had none); a return puts them back.
         unsold = book.counter(UNSOLD, item)
-        change = -min(qty, max(unsold, Decimal(0))) if sign > 0 else qty
+        change = -min(qty, max(unsold, ZERO)) if sign > ZERO else qty
         txn.count(UNSOLD, item, change)
     else:
         txn.lot(book.holding_account(item), item, -sign * qty, rollup)

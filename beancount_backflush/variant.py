@@ -18,7 +18,7 @@ nothing (a memo) and the sale allocates conversion through every level.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -27,19 +27,15 @@ class Variant:
     label: str
     materials_in_stock: bool  # purchase is a trigger: RIP holds materials at standard
     products_in_stock: bool  # completion is a trigger: FG holds products at standard
+    # Derived answers, asked on every event (plain fields, not properties, for speed).
+    completion_posts: bool = field(init=False)
+    sale_explodes_bom: bool = field(init=False)  # sale meets materials and conversion
+    purchases_to_clearing: bool = field(init=False)
 
-    @property
-    def completion_posts(self) -> bool:
-        return self.products_in_stock
-
-    @property
-    def sale_explodes_bom(self) -> bool:
-        """Sale is where materials and conversion meet the product ([purchase, sale])."""
-        return not self.products_in_stock
-
-    @property
-    def purchases_to_clearing(self) -> bool:
-        return not self.materials_in_stock
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "completion_posts", self.products_in_stock)
+        object.__setattr__(self, "sale_explodes_bom", not self.products_in_stock)
+        object.__setattr__(self, "purchases_to_clearing", not self.materials_in_stock)
 
     def holds(self, is_material: bool) -> bool:
         """Whether items of this kind are held in an inventory account."""
