@@ -159,25 +159,30 @@ class _Under(dict[str, bool]):
         return found
 
 
-_HELD, _COGS, _BACKLOG = 1, 2, 4
+_HELD, _COGS, _BACKLOG, _REVENUE = 1, 2, 4, 8
 
 
 class _Kinds(dict[str, int]):
     """``kinds[account]``: what an account is to a report, as bits (:data:`_HELD`: an
     inventory account or below one, :data:`_COGS`: the COGS account, :data:`_BACKLOG`: the
-    backlog account or below it), worked out once per account."""
+    backlog account or below it, :data:`_REVENUE`: the revenue account or below it), worked
+    out once per account."""
 
-    def __init__(self, cogs: str, held: Iterable[str], backlog: str | None) -> None:
+    def __init__(
+        self, cogs: str, held: Iterable[str], backlog: str | None, revenue: str | None = None
+    ) -> None:
         super().__init__()
         self.cogs = cogs
         self.held = _Under(held)
         self.backlog = _Under((backlog,))
+        self.revenue = _Under((revenue,))
 
     def __missing__(self, account: str) -> int:
         kind = self[account] = (
             (_HELD if self.held[account] else 0)
             | (_COGS if account == self.cogs else 0)
             | (_BACKLOG if self.backlog[account] else 0)
+            | (_REVENUE if self.revenue[account] else 0)
         )
         return kind
 
@@ -535,55 +540,21 @@ class InventoryReport:
 _FLOW_EVENTS = frozenset({contract.PRODUCE, contract.UNBUILD, contract.SELL, contract.RETURN})
 
 
-def _flows_of(
-    txn: data.Transaction,
-    standards: Standards,
-    held: _Under | None = None,
-    revenue_accounts: _Under | None = None,
-) -> list[tuple[str, Decimal, Decimal, Decimal, Decimal]]:
-    """(item, made, sold, revenue, cogs) per item of a produce/unbuild/sell/return event.
-
-    A process (a product with ``outputs``) is never made itself: its co-products are, as
-    many as the transaction received into (or an unbuild took out of) inventory."""
-    meta = txn.meta
-    event = event_of(meta)
-    if event not in _FLOW_EVENTS:
-        return []
-    item = item_of(meta)
-    if item is None:
-        return []
-    quantity = decimal_meta(meta, contract.META_QUANTITY) or ZERO
-    made = sold = revenue = cogs = ZERO
-    if event == contract.PRODUCE or event == contract.UNBUILD:
-        if standards.is_process(item):
-            outputs = standards.products[item].outputs
-            if held is None:
-                held = _Under(inventory_accounts(standards))
-            made_of: dict[str, Decimal] = {}
-            for posting in txn.postings:
-                lot = _lot(posting)
-                if lot is None or lot[0] not in outputs:
-                    continue
-                if held[posting.account]:
-                    made_of[lot[0]] = made_of.get(lot[0], ZERO) + lot[1]
-            return [(output, units, ZERO, ZERO, ZERO) for output, units in sorted(made_of.items())]
-        made = quantity if event == contract.PRODUCE else -quantity
-    else:
-        sold = quantity if event == contract.SELL else -quantity
-        if revenue_accounts is None:
-            revenue_accounts = _Under((standards.accounts["revenue"],))
-        cogs_account, currency = standards.accounts["cogs"], standards.currency
-        for posting in txn.postings:
-            account = posting.account
-            if revenue_accounts[account]:
-                amount = _money(posting, currency)
-                if amount is not None:
-                    revenue -= amount
-            elif account == cogs_account:
-                amount = _money(posting, currency)
-                if amount is not None:
-                    cogs += amount
-    return [(item, made, sold, revenue, cogs)]
+def _add_flow(
+    flows: dict[str, ProductFlow],
+    item: str,
+    made: Decimal,
+    sold: Decimal,
+    revenue: Decimal,
+    cogs: Decimal,
+) -> None:
+    flow = flows.get(item)
+    if flow is None:
+        flow = flows[item] = ProductFlow(item)
+    flow.made += made
+    flow.sold += sold
+    flow.revenue += revenue
+    flow.cogs += cogs
 
 
 def inventory_report(
@@ -599,7 +570,6 @@ def inventory_report(
     scope = _scope(scope, end_date)
     end = scope.end
     parents = inventory_accounts(standards)
-    held = _Under(parents)
     cogs_account = standards.accounts["cogs"]
     currency = standards.currency
     all_txns = _transactions(entries, None)
@@ -622,9 +592,9 @@ def inventory_report(
     cogs = ZERO
     backlog = _Backlog(standards.accounts.get("backlog"))
     backlog_touched: set[str] = set()
-    revenue_accounts = _Under((standards.accounts["revenue"],))
     # What each account is to this report, asked once per account (a ledger has few).
-    kinds = _Kinds(cogs=cogs_account, held=parents, backlog=backlog.account)
+    kinds = _Kinds(cogs_account, parents, backlog.account, standards.accounts["revenue"])
+    processes = {name for name in standards.products if standards.is_process(name)}
     selected = scope.selected
     begin, last = period.begin, period.end
     # The running total of the inventory accounts (their sum, kept as the postings come).
@@ -653,8 +623,16 @@ def inventory_report(
                 current_month = month
             in_period = (begin is None or date >= begin) and (last is None or date <= last)
         meta = txn.meta
-        event = event_of(meta)
+        event = meta.get(contract.META_EVENT) if meta else None  # event_of, inline
+        if event is not None and not isinstance(event, str):
+            event = None
         picked = selected is None or id(txn) in selected
+        # Units made and sold, revenue and COGS of a make or sell event, read in this pass
+        # over the postings. A process (a product with ``outputs``) is never made itself:
+        # its co-products are, as many as the event put into (an unbuild took out of) stock.
+        sale = False
+        outputs: Collection[str] | None = None
+        flow_item = None
         if event is not None:
             if event == contract.COUNT:
                 item = item_of(meta)
@@ -663,23 +641,33 @@ def inventory_report(
                     book = decimal_meta(meta, contract.META_BOOK)
                     counts[item] = (date, counted - book if book is not None else None)
             elif picked and event in _FLOW_EVENTS:
-                flows = monthly[month]
-                for item, made, sold, revenue, item_cogs in _flows_of(
-                    txn, standards, held, revenue_accounts
-                ):
-                    flow = flows.get(item)
-                    if flow is None:
-                        flow = flows[item] = ProductFlow(item)
-                    flow.made += made
-                    flow.sold += sold
-                    flow.revenue += revenue
-                    flow.cogs += item_cogs
+                flow_item = item_of(meta)
+                if flow_item is not None:
+                    flow_units = decimal_meta(meta, contract.META_QUANTITY) or ZERO
+                    if event == contract.PRODUCE or event == contract.UNBUILD:
+                        if flow_item in processes:
+                            outputs = standards.products[flow_item].outputs
+                            made_of: dict[str, Decimal] = {}
+                        else:
+                            made = flow_units if event == contract.PRODUCE else -flow_units
+                            _add_flow(monthly[month], flow_item, made, ZERO, ZERO, ZERO)
+                    else:
+                        sale = True
+                        sold = flow_units if event == contract.SELL else -flow_units
+                        sale_revenue = sale_cogs = ZERO
         is_close = event == contract.CLOSE
         for posting in txn.postings:
             account = posting.account
             kind = kinds[account]
             if not kind:
                 continue
+            if sale and kind & (_REVENUE | _COGS):
+                amount = _money(posting, currency)
+                if amount is not None:
+                    if kind & _REVENUE:
+                        sale_revenue -= amount
+                    else:
+                        sale_cogs += amount
             if kind & _BACKLOG:
                 owed = backlog.add_posting(posting, date)
                 if owed is not None and picked and in_period and selected is not None:
@@ -714,11 +702,20 @@ def inventory_report(
                 running += lot_value
                 if selected is not None and picked and in_period:
                     touched.add(key)
+                if outputs is not None and item in outputs:
+                    made_of[item] = made_of.get(item, ZERO) + qty
             elif units is not None and units.number is not None and units.currency == currency:
                 amount = units.number
                 adjustments[account] += amount
                 by_account_running[account] += amount
                 running += amount
+        if sale:
+            assert flow_item is not None
+            _add_flow(monthly[month], flow_item, ZERO, sold, sale_revenue, sale_cogs)
+        elif outputs is not None:
+            flows = monthly[month]
+            for output, output_units in sorted(made_of.items()):
+                _add_flow(flows, output, output_units, ZERO, ZERO, ZERO)
     if in_period:
         daily.append((current_date, running))  # type: ignore[arg-type]
     if current_month is not None:
