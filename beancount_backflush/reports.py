@@ -1232,7 +1232,7 @@ def variance_report(
     balances: dict[str, Decimal] = defaultdict(Decimal)
     by_item: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     flows = _AnalysisFlows()
-    seen: set[str] = set()
+    used = flows.used
     cogs = ZERO
     selected = scope.selected
     begin, last = period.begin, period.end
@@ -1252,10 +1252,13 @@ def variance_report(
             in_period = (begin is None or date >= begin) and (last is None or date <= last)
             before = begin is not None and date < begin
         meta = txn.meta
-        event = event_of(meta)
+        event = meta.get(contract.META_EVENT) if meta else None  # event_of, inline
+        if event is not None and not isinstance(event, str):
+            event = None
         is_close = event == contract.CLOSE
         is_split = event == contract.SPLIT
         picked = selected is None or id(txn) in selected
+        arisen_in_month: dict[str, Decimal] | None = None  # all_months[month], once needed
         if event == contract.ACTIVITY and picked:
             pool = meta.get(contract.META_POOL)
             driver_units = decimal_meta(meta, contract.META_QUANTITY)
@@ -1268,6 +1271,10 @@ def variance_report(
         lot_bases = picked and not is_close and event is not None
         lot_events = event in _LOT_BASE_EVENTS
         consuming = event in CONSUMING
+        purchase = event in _PURCHASES
+        returned = event == contract.RETURN_TO_SUPPLIER
+        produce = event == contract.PRODUCE
+        revalue = event == contract.REVALUE
         bases: dict[str, Decimal] | None = None
         for posting in txn.postings:
             account = posting.account
@@ -1295,18 +1302,18 @@ def variance_report(
                 item = units.currency
                 qty = units.number
                 if item in materials:
-                    if event in _PURCHASES and qty > 0:
+                    if purchase and qty > 0:
                         bases["purchase_price"] += qty * cost.number
-                    elif event == contract.RETURN_TO_SUPPLIER and qty < 0:
+                    elif returned and qty < 0:
                         # purchases net of what went back
                         bases["purchase_price"] += qty * cost.number
                     elif consuming and relieving[account]:
                         value = qty * cost.number
                         bases["usage"] -= value
-                        flows.used[item][month] -= value  # relieved at standard
-                if event == contract.PRODUCE and qty > 0 and item in products:
+                        used[item][month] -= value  # relieved at standard
+                if produce and qty > 0 and item in products:
                     bases["scrap"] += qty * cost.number
-                elif event == contract.REVALUE and qty > 0:
+                elif revalue and qty > 0:
                     bases["revaluation"] += qty * cost.number
                 continue
             amount = units.number
@@ -1331,7 +1338,6 @@ def variance_report(
                 month_bases[month][pool_key] -= amount
             if key is None:
                 continue
-            seen.add(key)
             balances[key] += amount
             if before:
                 opening[key] += amount
@@ -1341,7 +1347,9 @@ def variance_report(
                 if in_period:
                     disposed[key] += amount
                 continue
-            all_months[month][key] += amount
+            if arisen_in_month is None:
+                arisen_in_month = all_months[month]
+            arisen_in_month[key] += amount
             if split is not None:
                 flows.parts[split][month] += amount
             elif pool_name is not None and not is_split:
@@ -1365,6 +1373,7 @@ def variance_report(
                         # quantity allowed is what was relieved less the usage variance.
                         flows.used[item][month] -= amount
                         month_bases[month]["usage"] -= amount
+    seen = set(balances)  # the columns posted to
     in_months = set(period.months())
     months = sorted(m for m in all_months if m in in_months)
     # A driver pool whose amount every close has split shows nothing of its own: its
