@@ -403,14 +403,15 @@ class Book:
     def txn(self) -> Txn:
         return Txn(self)
 
-    def template(self, key: tuple[Any, ...], record: Callable[[Txn], None]) -> Template:
-        """The recurring part of an event, recorded by ``record`` on first use (a handler's
-        own code, run on a :class:`Recorder`), then replayed: ``key`` must hold everything
-        ``record`` reads (the standard version is the rollup's identity)."""
+    def template(self, key: tuple[Any, ...], record: Callable[..., None], *args: Any) -> Template:
+        """The recurring part of an event, recorded on first use by ``record(book,
+        recorder, *args)`` (a handler's own code, run on a :class:`Recorder`), then replayed:
+        ``key`` must hold everything ``record`` reads (the standard version is the rollup's
+        identity)."""
         template = self.templates.get(key)
         if template is None:
             recorder = Recorder(self)
-            record(recorder)
+            record(self, recorder, *args)
             template = Template(recorder)
             if len(self.templates) < 100_000:
                 self.templates[key] = template
@@ -536,8 +537,8 @@ class Book:
             if held is None:
                 held = stock[item] = {}
             before = held.get(account, ZERO)
-            held[account] = before + change
-            if change < ZERO and event is not None and before + change < ZERO:
+            after = held[account] = before + change
+            if after < ZERO and change < ZERO and event is not None:
                 short.append(f"{-change} {item} needed, {before} on hand in {account}")
         if short:
             self._unmove(txn)

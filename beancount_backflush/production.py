@@ -102,8 +102,7 @@ def _complete(book: Book, event: Event, sign: Decimal) -> None:
         return
     # A batch of the same size at the same standard posts the same lots: recorded once.
     template = book.template(
-        (event.kind, id(rollup), qty),
-        lambda recorder: _batch(book, recorder, product, qty, sign, rollup, date, None),
+        (event.kind, id(rollup), qty), _batch, product, qty, sign, rollup, date
     )
     txn = book.txn()
     txn.replay(template)
@@ -125,7 +124,7 @@ def _batch(
     sign: Decimal,
     rollup: Rollup,
     date: datetime.date,
-    actuals: dict[str, Decimal] | None,
+    actuals: dict[str, Decimal] | None = None,
 ) -> None:
     """What completing (``sign`` 1) or unbuilding (-1) ``qty`` units posts to ``txn``."""
     txn.count(COMPLETED, product, sign * qty)
