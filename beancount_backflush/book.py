@@ -104,7 +104,8 @@ class Txn:
         self.residue = ZERO
         self.relieved: list[tuple[Rollup, Decimal]] = []
         self.cleared = ZERO  # standard cost of materials relieved from clearing
-        # Money postings (standards currency) on accounts the close watches, as posted.
+        # Money postings (standards currency) on accounts the close watches, other than
+        # cash() (whose running total is in the cumulative rounding state).
         self.notes: list[tuple[str, Decimal, int]] = []  # (account, number, WATCH_* flags)
         # A template's net stock change, valid while ``moves`` is as the template left it.
         self.net: tuple[Net, int] | None = None
@@ -138,11 +139,7 @@ class Txn:
                 )
             )
             self.residue += number
-            watch = book._watched.get(account)
-            if watch is None:
-                watch = book.watches(account)
-            if watch:
-                self.notes.append((account, number, watch))
+            # What the close needs of it is in the cumulative state (Book.posted).
 
     def exact(self, account: str, number: Decimal) -> None:
         """An amount that is already money (an invoice total, a balance being closed)."""
@@ -331,12 +328,15 @@ class Book:
         self._watched: dict[str, int] = {}  # account -> WATCH_* flags
         # (event, item, total's currency) -> why it is refused, or None (engine.apply)
         self.item_checks: dict[tuple[str, str, str | None], str | None] = {}
-        self.period_money: dict[str, Decimal] = {}
-        self.period_usage = ZERO
+        # Money on watched accounts from postings other than Txn.cash (whose total is kept
+        # by the rounding state, _cum): see period_money(), period_usage, clearing_balance.
+        self._noted: dict[str, Decimal] = {}
+        self._usage_noted = ZERO
+        self._usage_base = ZERO  # cash posted to the usage variance before this period
+        self._clearing_noted = ZERO
         self.period_cogs = ZERO
         self.relieved: dict[str, Decimal] = {}  # element -> standard cost relieved to COGS
         self.capitalised: dict[tuple[Group, str], Decimal] = {}
-        self.clearing_balance = ZERO
         self.period_clearing_used = ZERO
         self.period_activity: dict[str, Decimal] = {}  # pool -> actual driver units
         self.allocated_at_close: dict[str, Decimal] = {}  # pool -> ALLOCATED at last close
@@ -596,13 +596,7 @@ class Book:
         if txn.cleared:
             self.period_clearing_used += txn.cleared
         for account, number, watch in txn.notes:
-            if watch & WATCH_GROUP:
-                period_money = self.period_money
-                period_money[account] = period_money.get(account, ZERO) + number
-            if watch & WATCH_CLEARING:
-                self.clearing_balance += number
-            if watch & WATCH_USAGE:
-                self.period_usage += number
+            self.note(account, number, watch)
         if txn.relieved:
             relieved = self.relieved
             for rollup, qty in txn.relieved:
@@ -675,11 +669,39 @@ class Book:
         if watch is None:
             watch = self.watches(account)
         if watch & WATCH_GROUP:
-            self.period_money[account] = self.period_money.get(account, ZERO) + number
+            self._noted[account] = self._noted.get(account, ZERO) + number
         if watch & WATCH_CLEARING:
-            self.clearing_balance += number
+            self._clearing_noted += number
         if watch & WATCH_USAGE:
-            self.period_usage += number
+            self._usage_noted += number
+
+    def posted(self, account: str) -> Decimal:
+        """Money posted to ``account`` by Txn.cash so far (its cumulative rounding state)."""
+        return self._cum.get(account, _NOTHING)[1]
+
+    def period_money(self) -> dict[str, Decimal]:
+        """The balance of each closable account (a pool, a variance the close disposes of):
+        what the periods so far left there, every close having emptied them, so the period's
+        amount. Zero balances are left out."""
+        balances = dict(self._noted)
+        for account, (_, posted) in self._cum.items():
+            if posted and self.watches(account) & WATCH_GROUP:
+                balances[account] = balances.get(account, ZERO) + posted
+        return {account: amount for account, amount in balances.items() if amount}
+
+    @property
+    def clearing_balance(self) -> Decimal:
+        """The materials clearing account's balance (standards currency)."""
+        return self._clearing_noted + self.posted(self.clearing) if self.clearing else ZERO
+
+    @property
+    def period_usage(self) -> Decimal:
+        """The material usage variance posted since the last close."""
+        return self._usage_noted + self.posted(self.variances["usage"]) - self._usage_base
+
+    def end_usage_period(self) -> None:
+        self._usage_noted = ZERO
+        self._usage_base = self.posted(self.variances["usage"])
 
     def observe(self, postings: Iterable[data.Posting]) -> None:
         currency = self.currency

@@ -109,7 +109,7 @@ def close(book: Book, date: datetime.date, source: dict[str, Any], event: Event 
     if book.variant.purchases_to_clearing:
         reclassed = _reclass_clearing_price_variance(book, date, txn)
     by_group: dict[Group, Decimal] = {}
-    period = dict(book.period_money)
+    period = book.period_money()
     for posting in txn.postings:  # the reclassified price variance is closed too
         if book.group_of(posting.account) is not None:
             number = posting.units.number  # type: ignore[union-attr]
@@ -172,10 +172,9 @@ def close(book: Book, date: datetime.date, source: dict[str, Any], event: Event 
     book.commit(
         txn, meta, date, f"Backflush close {book.since or date} to {date}", "close", link, False
     )
-    book.period_money = {a: v for a, v in book.period_money.items() if v}
     book.relieved = {}
     book.period_cogs = ZERO
-    book.period_usage = ZERO
+    book.end_usage_period()
     book.period_clearing_used = ZERO
     book.since = date + datetime.timedelta(days=1) if date < LAST_MONTH_END else date
     book.last_close = date

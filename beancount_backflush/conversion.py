@@ -90,7 +90,7 @@ def split(book: Book, date: datetime.date, source: dict[str, Any], event: Event 
         if pool.driver is None:
             continue
         group = ("pool", pool.name)
-        held = {a: v for a, v in book.period_money.items() if v and book.group_of(a) == group}
+        held = {a: v for a, v in book.period_money().items() if book.group_of(a) == group}
         accounts = variance_accounts(book, pool)
         held = {a: v for a, v in held.items() if a not in accounts.values()}
         amount = sum(held.values(), ZERO)
