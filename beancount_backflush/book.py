@@ -145,6 +145,7 @@ class Txn:
         """An amount that is already money (an invoice total, a balance being closed)."""
         if number:
             book = self.book
+            book._exact_accounts.add(account)
             self.postings.append(
                 _new(
                     _Posting,
@@ -182,6 +183,7 @@ class Txn:
 
     def priced(self, account: str, number: Decimal, currency: str, rate: Decimal) -> None:
         """Money in another currency at a price in the standards currency (``@``)."""
+        self.book._exact_accounts.add(account)
         self.postings.append(
             data.Posting(
                 account,
@@ -312,6 +314,7 @@ class Book:
         }
         self._cum: dict[str, tuple[Decimal, Decimal]] = {}  # account -> (exact, posted)
         self._costs: dict[int, Cost] = {}
+        self._exact_accounts: set[str] = set()  # accounts given to Txn.exact and Txn.priced
         self.plans: dict[int, list[tuple[str, str, Decimal, Rollup]]] = {}
         # (standard version, batch size) -> components consumed (read-only, shared)
         self.batches: dict[tuple[int, Decimal], list[tuple[str, str, Decimal, Rollup]]] = {}
@@ -674,6 +677,18 @@ class Book:
             self._clearing_noted += number
         if watch & WATCH_USAGE:
             self._usage_noted += number
+
+    def accounts_posted(self, others: Iterable[data.Transaction] = ()) -> set[str]:
+        """Every account the book may have posted to (a superset: accounts of stock moves,
+        of money at standard and of exact money, refused events' included), with the
+        accounts of ``others``."""
+        accounts = set(self._cum)
+        accounts.update(self._exact_accounts)
+        for held in self.stock.values():
+            accounts.update(held)
+        for txn in others:
+            accounts.update(p.account for p in txn.postings)
+        return accounts
 
     def posted(self, account: str) -> Decimal:
         """Money posted to ``account`` by Txn.cash so far (its cumulative rounding state)."""

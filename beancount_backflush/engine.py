@@ -241,6 +241,8 @@ def open_missing_accounts(
     book: Book, entries: list[data.Directive], repriced: list[data.Transaction]
 ) -> list[data.Open]:
     ours = (*book.generated, *repriced)
+    if not book.accounts_posted(repriced) - book.opened:
+        return []  # the common case, told without a look at every generated posting
     unopened = {p.account for t in ours for p in t.postings} - book.opened
     if not unopened:
         return []
