@@ -234,8 +234,12 @@ def report(n: int, results: dict[str, list[dict]], runs: int) -> dict[str, float
     print(f"  whole load compact / expanded            {ratio_min:7.3f} (median {ratio_mid:.3f},"
           f" CPU {ratio_cpu:.3f})   target <= 0.30  {verdict(ratio_min <= 0.30)}")
     mem = mid(compact, "rss_mb") / mid(expanded, "rss_mb")
+    # The memory target is the figure at 100k directives; other sizes are shown for
+    # the trend (at 10k the interpreter's own ~30 MB weighs on both sides).
+    memory_target = (f"target <= 0.60  {verdict(mem <= 0.60)}" if n == 100_000
+                     else "(target at 100k)")
     print(f"  peak memory compact / expanded           {mem:7.3f}"
-          f"                              target <= 0.60  {verdict(mem <= 0.60)}")
+          f"                              {memory_target}")
     return {"wall": lo(compact, "wall"), "plugin": lo(compact, "plugin"), "postings": postings}
 
 
