@@ -55,6 +55,22 @@ def test_huge_numbers_on_a_directive_are_refused_with_the_limit(ledger):
     assert book.units(RIP, "STEEL") == 100  # later events still post
     assert not any("internal error" in m for m in book.messages())
 
+def test_the_decimal_limit_reads_the_value_not_trailing_zeros(ledger):
+    # As in the standards file: 10.00000000000000 is ten, however many zeros are written.
+    ten = "10.00000000000000 STEEL 25.000000000000000 USD"
+    book = ledger(
+        bike_standards(),
+        STOCKED
+        + f'2026-01-06 custom "backflush" "purchase" {ten}\n'
+        + '2026-01-06 custom "backflush" "purchase" 0.00000000000010 STEEL 1.00 USD\n'
+        + '2026-01-06 custom "backflush" "purchase" 1 STEEL 0.0000000000001 USD\n',
+    )
+    assert book.units(RIP, "STEEL") == 110  # 100 stocked + the first receipt
+    assert len(book.errors) == 2
+    assert "at most 12 decimal places" in errors_at(book, "1 STEEL 0.0000000000001 USD")[0]
+    assert all("at most 12 decimal places" in m for m in book.messages())
+
+
 
 def test_a_close_in_another_currency_is_a_currency_error(ledger):
     book = ledger(bike_standards(), STOCKED + '2026-01-31 custom "backflush" "close" 1.00 EUR\n')
