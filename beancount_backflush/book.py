@@ -22,6 +22,7 @@ import datetime
 import os
 from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Context, Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from beancount.core import account as account_lib
@@ -321,6 +322,7 @@ class Book:
         # (event, standard version, quantity, ...) -> the event's recurring part
         self.templates: dict[tuple[Any, ...], Template] = {}
         self.generated: list[data.Transaction] = []
+        self.txn: Callable[[], Txn] = partial(Txn, self)  # a transaction to build
         self.errors: list[Any] = []
         self.opened: set[str] = set()
         self.entries: list[Any] = []  # the ledger's entries, for prices (set by the engine)
@@ -402,9 +404,6 @@ class Book:
         return self._cum.get(account, (ZERO, ZERO))
 
     # -- commit ----------------------------------------------------------------------------
-
-    def txn(self) -> Txn:
-        return Txn(self)
 
     def template(self, key: tuple[Any, ...], record: Callable[..., None], *args: Any) -> Template:
         """The recurring part of an event, recorded on first use by ``record(book,
@@ -533,7 +532,7 @@ class Book:
         """Apply the txn's stock moves; with ``event``, refuse one that takes more out of an
         account than it holds (and leave the stock as it was)."""
         stock = self.stock
-        short: list[str] = []
+        short: list[str] | None = None
         moves = txn.moves
         for account, item, change in moves if len(moves) < 2 else self._net(txn):
             held = stock.get(item)
@@ -542,6 +541,7 @@ class Book:
             before = held.get(account, ZERO)
             after = held[account] = before + change
             if after < ZERO and change < ZERO and event is not None:
+                short = short or []
                 short.append(f"{-change} {item} needed, {before} on hand in {account}")
         if short:
             self._unmove(txn)
@@ -626,7 +626,9 @@ class Book:
         std = self.standards
 
         def under(parent: str) -> bool:
-            return account_lib.parent_matcher(parent)(account)
+            # As account.parent_matcher(parent)(account), without compiling a pattern per
+            # account on every load.
+            return account == parent or account.startswith(parent + account_lib.sep)
 
         for pool in std.pools.values():
             if group is not None:

@@ -185,7 +185,7 @@ def bind(
         position += 1
     if position < count:
         return None, _expects(entry, spec)
-    if shown is not None:
+    if shown is not None and (quantity <= ZERO or not _plain(quantity)):
         problem = _bad_quantity(spec, quantity)
         if problem:
             return None, _error(entry, f'"{kind}" {problem}, got {shown}')
@@ -232,11 +232,15 @@ def _fits(what: str, value: object) -> bool:
     return isinstance(value, Decimal)  # NUMBER
 
 
-def _too_big(number: Decimal) -> str | None:
+def _plain(number: Decimal) -> bool:
+    """Plain notation in at most 14 characters: below 1e14, at most 12 decimals ("0."
+    takes two), so within the limits; the common case, told without Decimal arithmetic."""
     text = str(number)
-    if len(text) < 15 and text[-1] in _DIGITS and "E" not in text:
-        # Plain notation in at most 14 characters: below 1e14, at most 12 decimals ("0."
-        # takes two); the common case, decided without Decimal arithmetic.
+    return len(text) < 15 and text[-1] in _DIGITS and "E" not in text
+
+
+def _too_big(number: Decimal) -> str | None:
+    if _plain(number):
         return None
     if not (number.is_finite() and -MAX_MAGNITUDE < number < MAX_MAGNITUDE):
         return f"numbers on a directive must be below {MAX_MAGNITUDE:,.0f}"

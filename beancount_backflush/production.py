@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from functools import partial
 
 from . import contract
 from .book import CLEARING, COMPLETED, UNSOLD, Book, Rejected, Txn
@@ -55,14 +56,6 @@ from .events import Event
 from .standards import Rollup, tidy
 
 ONE = Decimal(1)
-
-
-def produce(book: Book, event: Event) -> None:
-    _complete(book, event, ONE)
-
-
-def unbuild(book: Book, event: Event) -> None:
-    _complete(book, event, -ONE)
 
 
 def components(
@@ -182,6 +175,11 @@ def _batch(
         txn.cleared += sign * from_clearing
     for pool, rate in rollup.own_conversion.items():
         txn.allocate(pool, sign * qty * rate)
+
+
+# The handlers (book, event): one call, no wrapper frame, on every directive of every load.
+produce = partial(_complete, sign=ONE)
+unbuild = partial(_complete, sign=-ONE)
 
 
 def _check_actuals(book: Book, event: Event, parts: list[tuple[str, str, Decimal, Rollup]]) -> None:

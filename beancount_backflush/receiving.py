@@ -18,20 +18,13 @@ completion relieves that account at standard.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
 from .book import CLEARING, Book, Rejected
 from .events import Event
 
 ONE = Decimal(1)
 ZERO = Decimal(0)
-
-
-def purchase(book: Book, event: Event) -> None:
-    _receive(book, event, ONE)
-
-
-def return_to_supplier(book: Book, event: Event) -> None:
-    _receive(book, event, -ONE)
 
 
 def _receive(book: Book, event: Event, sign: Decimal) -> None:
@@ -63,3 +56,8 @@ def _receive(book: Book, event: Event, sign: Decimal) -> None:
         # The payable stays in the currency owed, at the day's price: Beancount balances it.
         txn.priced(payable, -sign * number, currency, rate)
     book.emit_event(txn, event)
+
+
+# The handlers (book, event): one call, no wrapper frame, on every directive of every load.
+purchase = partial(_receive, sign=ONE)
+return_to_supplier = partial(_receive, sign=-ONE)
