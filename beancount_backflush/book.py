@@ -22,7 +22,6 @@ import datetime
 import os
 from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Context, Decimal
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from beancount.core import account as account_lib
@@ -322,7 +321,6 @@ class Book:
         # (event, standard version, quantity, ...) -> the event's recurring part
         self.templates: dict[tuple[Any, ...], Template] = {}
         self.generated: list[data.Transaction] = []
-        self.txn: Callable[[], Txn] = partial(Txn, self)  # a transaction to build
         self.errors: list[Any] = []
         self.opened: set[str] = set()
         self.entries: list[Any] = []  # the ledger's entries, for prices (set by the engine)
@@ -404,6 +402,11 @@ class Book:
         return self._cum.get(account, (ZERO, ZERO))
 
     # -- commit ----------------------------------------------------------------------------
+
+    def txn(self) -> Txn:
+        """A transaction to build (the book holds no reference to it: no cycle, so the
+        ledger is freed by reference counting once frozen; see plugin.py)."""
+        return Txn(self)
 
     def template(self, key: tuple[Any, ...], record: Callable[..., None], *args: Any) -> Template:
         """The recurring part of an event, recorded on first use by ``record(book,
