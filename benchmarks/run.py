@@ -128,21 +128,30 @@ for label in ("standards_parse", "standards_again"):
     start = time.perf_counter()
     plugin.standards_for(ledger.options)
     result[label] = time.perf_counter() - start
+# As after a load or on a new filter: Fava's filtered ledgers and each extension's
+# per-filter reports forgotten (the load itself is kept).
+def forget_computed(ledger):
+    ledger.get_filtered.cache_clear()
+    for extension in ledger.extensions._instances.values():
+        getattr(extension, "_cache", {}).clear()
 endpoints = [("balance_sheet", f"/{slug}/api/balance_sheet")] + [
     (page, f"/{slug}/extension/{page}/") for page in pages]
 for label, query in json.loads(sys.argv[2]):
     first, warm = {}, {}
     for name, url in endpoints:
-        ledger.get_filtered.cache_clear()
         profiling = "--profile" in sys.argv and name != "balance_sheet"
         profiler = cProfile.Profile() if profiling else None
-        start = time.perf_counter()
-        if profiler:
-            profiler.enable()
-        response = client.get(url + query)
-        if profiler:
-            profiler.disable()
-        first[name] = [response.status_code, time.perf_counter() - start]
+        times = []
+        for _ in range(1 if profiler else 3):  # the least of 3 first requests (VM noise)
+            forget_computed(ledger)
+            start = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            response = client.get(url + query)
+            if profiler:
+                profiler.disable()
+            times.append(time.perf_counter() - start)
+        first[name] = [response.status_code, min(times)]
         start = time.perf_counter()
         client.get(url + query)
         warm[name] = time.perf_counter() - start
