@@ -316,8 +316,6 @@ class Book:
         self._costs: dict[int, Cost] = {}
         self._exact_accounts: set[str] = set()  # accounts given to Txn.exact and Txn.priced
         self.plans: dict[int, list[tuple[str, str, Decimal, Rollup]]] = {}
-        # (standard version, batch size) -> components consumed (read-only, shared)
-        self.batches: dict[tuple[int, Decimal], list[tuple[str, str, Decimal, Rollup]]] = {}
         # (event, standard version, quantity, ...) -> the event's recurring part
         self.templates: dict[tuple[Any, ...], Template] = {}
         self.generated: list[data.Transaction] = []

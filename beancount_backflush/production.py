@@ -63,10 +63,6 @@ def components(
 ) -> list[tuple[str, str, Decimal, Rollup]]:
     """(account, item, quantity, rollup) consumed by producing ``qty`` of ``product``."""
     rollup = book.rollup(product, date)
-    key = (id(rollup), qty)
-    parts = book.batches.get(key)
-    if parts is not None:  # the same batch size of the same standard version: reuse
-        return parts
     plan = book.plans.get(id(rollup))
     if plan is None:
         # Once per standard version: rollups are cached, so their identity is the version.
@@ -74,10 +70,9 @@ def components(
             (book.holding_account(item), item, per, book.rollup(item, date))
             for item, per in rollup.direct.items()
         ]
-    parts = [(account, item, tidy(qty * per), sub) for account, item, per, sub in plan]
-    if len(book.batches) < 100_000:
-        book.batches[key] = parts
-    return parts
+    # A batch without actual quantities is recorded once per size (Book.template), so this
+    # runs once per (version, size), and for each batch with actuals.
+    return [(account, item, tidy(qty * per), sub) for account, item, per, sub in plan]
 
 
 def _complete(book: Book, event: Event, sign: Decimal) -> None:
