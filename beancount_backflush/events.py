@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Context, Decimal
 from typing import Any, NamedTuple
 
@@ -76,6 +76,20 @@ class EventType:
     handler: Callable[[Any, Event], None]  # (book.Book, Event): book.py imports this module
     zero_quantity: bool = False  # a count of nothing on hand is a real count
     foreign_total: bool = False  # the total may be in another currency (converted)
+    # The value counts that bind() may take on its fast path: "QTY ITEM" alone, or
+    # "QTY ITEM" then "TOTAL CCY", with nothing else required (derived from ``slots``).
+    fast_counts: frozenset[int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        counts: set[int] = set()
+        slots = self.slots
+        if slots and slots[0] == (QTY_ITEM, True):
+            if not any(required for _, required in slots[1:]):
+                counts.add(2)
+            if len(slots) > 1 and slots[1][0] == MONEY:
+                if not any(required for _, required in slots[2:]):
+                    counts.add(3)
+        object.__setattr__(self, "fast_counts", frozenset(counts))
 
     @property
     def signature(self) -> str:
@@ -148,13 +162,24 @@ def bind(
             f'unknown backflush event "{kind}"'
             + did_you_mean(kind, types, "; expected one of " + ", ".join(types)),
         )
-    # One pass over the slots, without intermediate structures: this runs once per
-    # directive on every load.
+    count = len(values)
+    if count in spec.fast_counts:
+        event = _bind_plain(spec, entry, values, count)
+        if event is not None:
+            return event, None
+    return bind_slots(spec, entry, values)
+
+
+def bind_slots(
+    spec: EventType, entry: data.Custom, values: Sequence[Any]
+) -> tuple[Event | None, BackflushError | None]:
+    """The general binding: one walk over the event's slots, every check, every error."""
+    kind = spec.name
+    count = len(values)
     quantity, item, shown = ZERO, "", None
     money: Amount | None = None
     account: str | None = None
     actual_args: Sequence[Any] = ()
-    count = len(values)
     position = 1
     for what, required in spec.slots:
         if what is ACTUALS:
@@ -185,14 +210,15 @@ def bind(
         position += 1
     if position < count:
         return None, _expects(entry, spec)
-    if shown is not None and (quantity <= ZERO or not _plain(quantity)):
+    if shown is not None and (not _plain(quantity) or quantity <= ZERO):
         problem = _bad_quantity(spec, quantity)
         if problem:
             return None, _error(entry, f'"{kind}" {problem}, got {shown}')
     total = None
     if money is not None:
         total = _new(Money, (money.number, money.currency))
-        if total.number < ZERO and spec.items is not None:  # a close may credit COGS
+        negative = total.number.is_finite() and total.number < ZERO
+        if negative and spec.items is not None:  # a close may credit COGS
             return None, _error(entry, f'"{kind}" expects a zero or positive total, got {money}')
         problem = _too_big(total.number)
         if problem:
@@ -208,14 +234,46 @@ def bind(
             return None, _expects(entry, spec)
         if value.currency in event.actuals:
             return None, _error(entry, f'"{kind}" names {value.currency} twice')
-        if value.number < ZERO or _too_big(value.number):
+        if _too_big(value.number) or value.number < ZERO:
             problem = _too_big(value.number) or "expects zero or a positive quantity"
             return None, _error(entry, f'"{kind}" actual {value}: {problem}')
         event.actuals[value.currency] = value.number
     return event, None
 
 
+def _bind_plain(
+    spec: EventType, entry: data.Custom, values: Sequence[Any], count: int
+) -> Event | None:
+    """The common directive ("purchase" 100 STEEL 260.00 USD, "produce" 10 FRAME) bound
+    without the general walk over the slots: None for anything else (a missing or odd
+    value, a quantity or total to check further), which bind() then explains."""
+    shown = values[1].value
+    if type(shown) is not Amount:
+        return None
+    quantity = shown.number
+    if quantity is None:
+        return None
+    text = str(quantity)  # _plain(), inlined (before comparing: it rules out NaN)
+    if len(text) > 14 or text[-1] not in _DIGITS or "E" in text or not quantity > ZERO:
+        return None
+    if count == 2:
+        return Event(spec, entry, quantity, shown.currency, None, None)
+    money = values[2].value
+    if type(money) is not Amount:
+        return None
+    number = money.number
+    if number is None:
+        return None
+    text = str(number)
+    if len(text) > 14 or text[-1] not in _DIGITS or "E" in text or number < ZERO:
+        return None
+    total = _new(Money, (number, money.currency))
+    return Event(spec, entry, quantity, shown.currency, total, None)
+
+
 def _bad_quantity(spec: EventType, quantity: Decimal) -> str | None:
+    if not quantity.is_finite():
+        return f"quantity: {_too_big(quantity)}"
     if quantity < ZERO or (not quantity and not spec.zero_quantity):
         return f"expects {'zero or a positive' if spec.zero_quantity else 'a positive'} quantity"
     problem = _too_big(quantity)

@@ -37,11 +37,15 @@ from typing import Any
 
 from beancount import loader
 from beancount.core import data
+from beancount.core.amount import Amount
+from beancount.parser.grammar import ValueType
 from conftest import OPEN_ACCOUNTS
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from beancount_backflush.cli import expand_text
+from beancount_backflush.events import Event, bind, bind_slots
+from beancount_backflush.eventtable import EVENT_TYPES
 from beancount_backflush.standards import Standards, load_standards
 
 D = Decimal
@@ -647,3 +651,55 @@ def test_expand_round_trips_stock_that_went_negative() -> None:
     check_conservation(loaded)
     check_expand(loaded)
     assert 'option "booking_method" "NONE"' in expand_text(loaded.entries, loaded.options)
+
+
+# -- binding: the fast path and the general walk agree -----------------------------------
+
+_NUMBERS = st.one_of(
+    st.decimals(min_value=-1000, max_value=1000, places=2),
+    st.decimals(allow_nan=True, allow_infinity=True, places=None),
+    st.sampled_from(
+        [D("0"), D("-0"), D("10"), D("1E+2"), D("0.0000001"), D("12345678901234"),
+         D("123456789012345"), D("1e15"), D("0.123456789012"), D("0.1234567890123"),
+         D("10.00000000000000"), D("-5"), D("2.50")]
+    ),
+)
+_AMOUNTS = st.builds(
+    Amount,
+    st.one_of(st.decimals(min_value=-100, max_value=100, places=2), st.none(), _NUMBERS),
+    st.sampled_from(["STEEL", "FRAME", "USD", "EUR"]),
+)
+_VALUES = st.one_of(
+    _AMOUNTS,
+    _NUMBERS,
+    st.sampled_from(["labor", "Assets:Bank", "Assets:AccountsReceivable", "not an account"]),
+)
+# Mostly the shapes the fast path takes (QTY ITEM, then maybe TOTAL CCY), then any values.
+_FAST_SHAPES = st.lists(_AMOUNTS, min_size=1, max_size=2)
+_DIRECTIVE_VALUES = st.one_of(
+    _FAST_SHAPES, _FAST_SHAPES, _FAST_SHAPES, st.lists(_VALUES, max_size=4)
+)
+
+
+@settings(max_examples=300)  # no ledger is loaded: quick
+@given(values=_DIRECTIVE_VALUES)
+def test_the_fast_binding_gives_what_the_general_walk_gives(values):
+    """bind() takes a shortcut for "purchase" 100 STEEL 260.00 USD and "produce" 10 FRAME;
+    for every event and any values, it must bind (or refuse) exactly as the walk does."""
+    for kind, spec in EVENT_TYPES.items():
+        entry = data.Custom(
+            data.new_metadata("ledger.beancount", 7),
+            START,
+            "backflush",
+            [ValueType(v, type(v)) for v in [kind, *values]],
+        )
+        fast, fast_error = bind(entry, EVENT_TYPES)
+        walked, walk_error = bind_slots(spec, entry, entry.values)
+        assert _bound(fast) == _bound(walked)
+        assert (fast_error and fast_error.message) == (walk_error and walk_error.message)
+
+
+def _bound(event: Event | None) -> tuple[Any, ...] | None:
+    if event is None:
+        return None
+    return (event.type, event.quantity, event.item, event.total, event.account, event.actuals)
