@@ -75,7 +75,7 @@ def components(
     return [(account, item, tidy(qty * per), sub) for account, item, per, sub in plan]
 
 
-def _complete(book: Book, event: Event, sign: Decimal) -> None:
+def _complete(sign: Decimal, book: Book, event: Event) -> None:
     product, qty, date = event.item, event.quantity, event.date
     rollup = book.rollup(product, date)
     posts = book.variant.completion_posts
@@ -172,9 +172,10 @@ def _batch(
         txn.allocate(pool, sign * qty * rate)
 
 
-# The handlers (book, event): one call, no wrapper frame, on every directive of every load.
-produce = partial(_complete, sign=ONE)
-unbuild = partial(_complete, sign=-ONE)
+# The handlers (book, event): one call, no wrapper frame, on every directive of every load
+# (a positional partial: a keyword one copies its keywords into a new dict on every call).
+produce = partial(_complete, ONE)
+unbuild = partial(_complete, -ONE)
 
 
 def _check_actuals(book: Book, event: Event, parts: list[tuple[str, str, Decimal, Rollup]]) -> None:

@@ -27,7 +27,7 @@ ONE = Decimal(1)
 ZERO = Decimal(0)
 
 
-def _receive(book: Book, event: Event, sign: Decimal) -> None:
+def _receive(sign: Decimal, book: Book, event: Event) -> None:
     assert event.total is not None
     item, qty = event.item, event.quantity
     rollup = book.rollup(item, event.date)
@@ -58,6 +58,7 @@ def _receive(book: Book, event: Event, sign: Decimal) -> None:
     book.emit_event(txn, event)
 
 
-# The handlers (book, event): one call, no wrapper frame, on every directive of every load.
-purchase = partial(_receive, sign=ONE)
-return_to_supplier = partial(_receive, sign=-ONE)
+# The handlers (book, event): one call, no wrapper frame, on every directive of every load
+# (a positional partial: a keyword one copies its keywords into a new dict on every call).
+purchase = partial(_receive, ONE)
+return_to_supplier = partial(_receive, -ONE)

@@ -30,7 +30,7 @@ ONE = Decimal(1)
 ZERO = Decimal(0)
 
 
-def _sale(book: Book, event: Event, sign: Decimal) -> None:
+def _sale(sign: Decimal, book: Book, event: Event) -> None:
     item, qty = event.item, event.quantity
     rollup = book.rollup(item, event.date)
     txn = book.txn()
@@ -56,6 +56,7 @@ def _sale(book: Book, event: Event, sign: Decimal) -> None:
     book.emit_event(txn, event)
 
 
-# The handlers (book, event): one call, no wrapper frame, on every directive of every load.
-sell = partial(_sale, sign=ONE)
-customer_return = partial(_sale, sign=-ONE)
+# The handlers (book, event): one call, no wrapper frame, on every directive of every load
+# (a positional partial: a keyword one copies its keywords into a new dict on every call).
+sell = partial(_sale, ONE)
+customer_return = partial(_sale, -ONE)
