@@ -272,7 +272,7 @@ REPORT_EXAMPLE = """examples:
 tables (for --table): inventory: inventory, history, products, product-months, comparison,
 backlog; variances: matrix, shares, comparison, by-item, analysis (price, efficiency and
 volume by pool and month); standards: products, bom, materials, history, pools, drivers;
-health: months, counts."""
+health: months, counts, warnings."""
 
 
 def _version() -> str:

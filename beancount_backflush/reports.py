@@ -2162,6 +2162,19 @@ class HealthReport:
     cogs_basis: str = ""
     end_date: datetime.date | None = None
     notes: list[str] = field(default_factory=list)
+    # The month each warning is about ("2026-03"), or None for one about the whole period.
+    warning_months: list[str | None] = field(default_factory=list)
+
+    def warnings_for(self, months: Collection[str]) -> tuple[list[str], list[str]]:
+        """The warnings about ``months`` or about the whole period, and the (sorted, distinct)
+        months whose warnings are left out: a page that shows some months shows theirs."""
+        shown, left_out = [], set()
+        for month, warning in zip(self.warning_months, self.warnings, strict=True):
+            if month is None or month in months:
+                shown.append(warning)
+            else:
+                left_out.add(month)
+        return shown, sorted(left_out)
 
 
 def health_report(
@@ -2303,7 +2316,7 @@ def health_report(
             counts.append(CountStatus(item, _quantity(qty), counted, since, (end - since).days))
     overdue = [(c.item, c.last_count) for c in counts if c.overdue]
     never = [c.item for c in counts if c.last_count is None]
-    warnings = _health_warnings(standards, months, overdue, end)
+    warning_months, warnings = _health_warnings(standards, months, overdue, end)
     information = []
     pending = [c for c in counts if c.last_count is None and not c.overdue]
     if pending:
@@ -2345,6 +2358,7 @@ def health_report(
         cogs_basis=_cogs_basis(standards),
         end_date=end,
         notes=scope_notes("health", scope),
+        warning_months=warning_months,
     )
 
 
@@ -2353,8 +2367,15 @@ def _health_warnings(
     months: list[MonthHealth],
     overdue: list[tuple[str, datetime.date | None]],
     end: datetime.date | None = None,
-) -> list[str]:
-    warnings = []
+) -> tuple[list[str | None], list[str]]:
+    """The warnings, and the month each is about (None: the whole period)."""
+    months_of: list[str | None] = []
+    warnings: list[str] = []
+
+    def warn(month: str | None, text: str) -> None:
+        months_of.append(month)
+        warnings.append(text)
+
     materiality = standards.close.materiality
     for m in months:
         if m.backlog_items:
@@ -2364,38 +2385,43 @@ def _health_warnings(
                 if end is None or last <= end
                 else f"at {end}, before the month-end close"
             )
-            warnings.append(
+            warn(
+                m.month,
                 f"{m.month}: backlog open {at}: {m.backlog_items} used but not yet received "
                 f"(in {standards.accounts.get('backlog')}). Record the receipts (a purchase "
-                "clears the backlog first): a close with open backlog is an error."
+                "clears the backlog first): a close with open backlog is an error.",
             )
         if m.variance_share is not None and materiality and abs(m.variance_share) > materiality:
-            warnings.append(
+            warn(
+                m.month,
                 f"{m.month}: variances were {m.variance_share:.1%} of COGS at standard, above "
                 f"the materiality of {materiality:.1%}: check that the standards still "
-                "approximate actual cost (ASC 330 / IAS 2), and revise them if the gap persists."
+                "approximate actual cost (ASC 330 / IAS 2), and revise them if the gap persists.",
             )
         if m.days_on_hand is not None and m.days_on_hand > DAYS_ON_HAND_WARNING:
-            warnings.append(
+            warn(
+                m.month,
                 f"{m.month}: {m.days_on_hand} days of inventory on hand. Backflush costing "
-                "suits low or steady inventory; this much stock hides costs in inventory."
+                "suits low or steady inventory; this much stock hides costs in inventory.",
             )
         if (
             m.uninventoried
             and m.cogs
             and abs(m.uninventoried) > standards.warn_uninventoried * m.cogs
         ):
-            warnings.append(
+            warn(
+                m.month,
                 f"{m.month}: {m.uninventoried} {standards.currency} left uninventoried by the "
-                "two-trigger variant, above warn_uninventoried."
+                "two-trigger variant, above warn_uninventoried.",
             )
     if overdue:
         names = ", ".join(item for item, _ in overdue[:8]) + (", …" if len(overdue) > 8 else "")
-        warnings.append(
+        warn(
+            None,
             f"{len(overdue)} item(s) on hand not counted in the last {COUNT_OVERDUE_DAYS} days "
-            f"({names}): without counts, usage variances stay hidden in inventory."
+            f"({names}): without counts, usage variances stay hidden in inventory.",
         )
-    return warnings
+    return months_of, warnings
 
 
 # -- tables: one shape for CSV, JSON and the terminal ------------------------------------------
@@ -2819,6 +2845,15 @@ def health_tables(report: HealthReport) -> list[Table]:
             counts,
             frozenset({1, 3}),
             frozenset({1, 3}),
+        ),
+        Table(
+            "warnings",
+            "Warnings",
+            ["Month", "Warning"],
+            [
+                [month or "", text]
+                for month, text in zip(report.warning_months, report.warnings, strict=True)
+            ],
         ),
     ]
 

@@ -469,6 +469,35 @@ def test_month_tables_show_the_last_12_months_the_csv_every_month(long_ledger):
     assert len(history) > 24
 
 
+def test_health_shows_the_warnings_of_the_months_it_shows_and_counts_the_others(long_ledger):
+    client, slug = client_for(long_ledger)
+    every = csv_rows(client, slug, "BackflushHealth", "warnings")
+    months = [row["Month"] for row in csv_rows(client, slug, "BackflushHealth", "months")]
+    shown = months[-12:]
+    earlier = sorted({row["Month"] for row in every if row["Month"] and row["Month"] < shown[0]})
+    # The 26-month ledger warns about months on both sides of the cut, and about the period.
+    assert earlier and any(row["Month"] in shown for row in every)
+    assert any(row["Month"] == "" for row in every)
+    body = get(client, slug, "BackflushHealth")
+    messages = re.search(r'<div id="bf-health-messages">(.*?)</div>', body, re.S).group(1)
+    on_page = [html.unescape(w) for w in re.findall(r'role="alert">(.*?)</p>', messages)]
+    assert on_page == [
+        row["Warning"] for row in every if row["Month"] == "" or row["Month"] in shown
+    ]
+    note = re.search(r'id="bf-earlier-warnings">(.*?)</p>', messages, re.S).group(1)
+    assert f"Warnings about {len(earlier)} earlier month" in note
+    assert f"({earlier[0]}" in note and f"{earlier[-1]})" in note
+    csv_link = re.search(r'href="([^"]*csv\?[^"]*)"', note).group(1)
+    assert "table=warnings" in html.unescape(csv_link)
+    # Fava's time filter on an earlier month shows that month's warnings, and no note.
+    body = get(client, slug, "BackflushHealth", f"?time={earlier[0]}")
+    assert 'id="bf-earlier-warnings"' not in body
+    assert any(
+        html.unescape(w).startswith(f"{earlier[0]}: ")
+        for w in re.findall(r'role="alert">(.*?)</p>', body)
+    )
+
+
 def test_page_weight_does_not_grow_with_the_ledger(tmp_path, long_ledger):
     short = client_for(generated_ledger(tmp_path / "short", 400))  # 13 months
     long = client_for(long_ledger)  # 26 months
