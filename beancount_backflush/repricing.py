@@ -27,6 +27,14 @@ from .errors import BackflushError
 from .standards import Rollup
 
 
+# Why a hand-written withdrawal may not take stock below zero, by negative_stock policy.
+_WITHDRAWAL_HINT = {
+    "error": "set negative_stock: allow in the standards file to permit",
+    "backlog": "under negative_stock: backlog only backflush events post a shortage, to the "
+    "backlog; a hand-written withdrawal takes what is on hand",
+}
+
+
 def observe_user(book: Book, txn: data.Transaction) -> data.Transaction:
     """Track stock in a user transaction; re-price receipts at non-standard cost."""
     standards = book.standards
@@ -49,14 +57,14 @@ def observe_user(book: Book, txn: data.Transaction) -> data.Transaction:
         except Rejected as rejected:
             book.errors.append(BackflushError(txn.meta, str(rejected), txn))
             continue
-        if qty < 0 and book.negative_stock == "error":
+        if qty < 0 and book.negative_stock != "allow":
             on_hand = book.on_hand(account, item)
             if on_hand + qty < 0:
                 book.errors.append(
                     BackflushError(
                         txn.meta,
                         f"withdrawal: not enough stock: {-qty} {item} needed, {on_hand} on hand "
-                        f"in {account} (set negative_stock: allow in the standards file to permit)",
+                        f"in {account} ({_WITHDRAWAL_HINT[book.negative_stock]})",
                         txn,
                     )
                 )

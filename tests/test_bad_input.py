@@ -671,6 +671,41 @@ def test_withdrawal_by_hand_of_more_than_on_hand(ledger):
     assert_nothing_lost(book)
 
 
+def test_withdrawal_by_hand_beyond_stock_under_backlog_is_an_error_not_a_negative_lot(ledger):
+    # negative_stock: backlog keeps inventory from going negative: a backflush event's
+    # shortage goes to the backlog; the user's own withdrawal cannot, so it is an error.
+    book = ledger(
+        bike_standards(negative_stock="backlog"),
+        GOOD
+        + """
+2026-01-05 * "Bolts taken for maintenance"
+  Assets:Inventory:RawInProcess  -1200 BOLT {0.05 USD, 2026-01-01}
+  Expenses:Maintenance
+2026-01-01 open Expenses:Maintenance
+""",
+    )
+    line = line_of(book.path, "Bolts taken")
+    message = the_error(book, book.path, line, "withdrawal: not enough stock", "1200 BOLT needed")
+    assert "1000 on hand" in message and "negative_stock: backlog" in message
+    assert book.units(RIP, "BOLT") == -200  # the transaction stays as written
+    assert_nothing_lost(book)
+
+
+def test_withdrawal_by_hand_within_stock_under_backlog_is_fine(ledger):
+    book = ledger(
+        bike_standards(negative_stock="backlog"),
+        GOOD
+        + """
+2026-01-05 * "Bolts taken for maintenance"
+  Assets:Inventory:RawInProcess  -100 BOLT {0.05 USD, 2026-01-01}
+  Expenses:Maintenance
+2026-01-01 open Expenses:Maintenance
+""",
+    )
+    assert book.errors == []
+    assert book.units(RIP, "BOLT") == 900
+
+
 def test_close_assertion_that_does_not_match(ledger):
     # 100.00 of labor incurred against 6 FRAME x 3.00 = 18.00 allocated; overhead 6 x 1.50
     # = 9.00 allocated against nothing incurred.
