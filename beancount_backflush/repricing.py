@@ -26,7 +26,6 @@ from .book import COMPLETED, Book, Rejected
 from .errors import BackflushError
 from .standards import Rollup
 
-
 # Why a hand-written withdrawal may not take stock below zero, by negative_stock policy.
 _WITHDRAWAL_HINT = {
     "error": "set negative_stock: allow in the standards file to permit",
