@@ -2165,11 +2165,17 @@ class HealthReport:
     # The month each warning is about ("2026-03"), or None for one about the whole period.
     warning_months: list[str | None] = field(default_factory=list)
 
+    def dated_warnings(self) -> list[tuple[str | None, str]]:
+        """(month, warning) pairs; a report built without ``warning_months`` (by hand, in a
+        tool) has only period-wide warnings."""
+        months = self.warning_months or [None] * len(self.warnings)
+        return list(zip(months, self.warnings, strict=True))
+
     def warnings_for(self, months: Collection[str]) -> tuple[list[str], list[str]]:
         """The warnings about ``months`` or about the whole period, and the (sorted, distinct)
         months whose warnings are left out: a page that shows some months shows theirs."""
         shown, left_out = [], set()
-        for month, warning in zip(self.warning_months, self.warnings, strict=True):
+        for month, warning in self.dated_warnings():
             if month is None or month in months:
                 shown.append(warning)
             else:
@@ -2850,10 +2856,7 @@ def health_tables(report: HealthReport) -> list[Table]:
             "warnings",
             "Warnings",
             ["Month", "Warning"],
-            [
-                [month or "", text]
-                for month, text in zip(report.warning_months, report.warnings, strict=True)
-            ],
+            [[month or "", text] for month, text in report.dated_warnings()],
         ),
     ]
 

@@ -489,3 +489,10 @@ def test_a_completion_with_actual_quantities_attributes_usage_to_each_component(
     report = reports.variance_report(book.entries, book.options, standards)
     # 1.5 kg of steel over the standard 20 kg at 2.50; 2 bolts under the standard 80 at 0.05.
     assert report.by_item["usage"] == {"STEEL": D("3.75"), "BOLT": D("-0.10")}
+
+
+def test_health_warnings_without_months_are_about_the_whole_period():
+    # A report built by a tool without warning_months: every warning is shown, none dated.
+    report = reports.HealthReport("USD", [], Decimal(0), [], ["check the counts"], "steady")
+    assert report.warnings_for(["2026-01"]) == (["check the counts"], [])
+    assert reports.health_tables(report)[-1].rows == [["", "check the counts"]]
