@@ -234,8 +234,10 @@ def bind_slots(
             return None, _expects(entry, spec)
         if value.currency in event.actuals:
             return None, _error(entry, f'"{kind}" names {value.currency} twice')
-        if _too_big(value.number) or value.number < ZERO:
-            problem = _too_big(value.number) or "expects zero or a positive quantity"
+        problem = _too_big(value.number) or (
+            "expects zero or a positive quantity" if value.number < ZERO else None
+        )
+        if problem:
             return None, _error(entry, f'"{kind}" actual {value}: {problem}')
         event.actuals[value.currency] = value.number
     return event, None
@@ -250,11 +252,8 @@ def _bind_plain(
     shown = values[1].value
     if type(shown) is not Amount:
         return None
-    quantity = shown.number
-    if quantity is None:
-        return None
-    text = str(quantity)  # _plain(), inlined (before comparing: it rules out NaN)
-    if len(text) > 14 or text[-1] not in _DIGITS or "E" in text or not quantity > ZERO:
+    quantity = shown.number  # plain before compared: that rules out NaN
+    if quantity is None or not _plain(quantity) or not quantity > ZERO:
         return None
     if count == 2:
         return Event(spec, entry, quantity, shown.currency, None, None)
@@ -262,10 +261,7 @@ def _bind_plain(
     if type(money) is not Amount:
         return None
     number = money.number
-    if number is None:
-        return None
-    text = str(number)
-    if len(text) > 14 or text[-1] not in _DIGITS or "E" in text or number < ZERO:
+    if number is None or not _plain(number) or number < ZERO:
         return None
     total = _new(Money, (number, money.currency))
     return Event(spec, entry, quantity, shown.currency, total, None)

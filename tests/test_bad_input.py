@@ -653,16 +653,19 @@ def test_negative_stock_allow_lets_it_go_negative(ledger):
     assert book.units(RIP, "STEEL") == -400
 
 
+def withdrawal_by_hand(bolts: int) -> str:
+    return f"""
+2026-01-05 * "Bolts taken for maintenance"
+  Assets:Inventory:RawInProcess  -{bolts} BOLT {{0.05 USD, 2026-01-01}}
+  Expenses:Maintenance
+2026-01-01 open Expenses:Maintenance
+"""
+
+
 def test_withdrawal_by_hand_of_more_than_on_hand(ledger):
     book = ledger(
         bike_standards(),
-        GOOD
-        + """
-2026-01-05 * "Bolts taken for maintenance"
-  Assets:Inventory:RawInProcess  -1200 BOLT {0.05 USD, 2026-01-01}
-  Expenses:Maintenance
-2026-01-01 open Expenses:Maintenance
-""",
+        GOOD + withdrawal_by_hand(1200),
     )
     # The user's own transaction is never dropped: it stays as written, with an error.
     line = line_of(book.path, "Bolts taken")
@@ -676,13 +679,7 @@ def test_withdrawal_by_hand_beyond_stock_under_backlog_is_an_error_not_a_negativ
     # shortage goes to the backlog; the user's own withdrawal cannot, so it is an error.
     book = ledger(
         bike_standards(negative_stock="backlog"),
-        GOOD
-        + """
-2026-01-05 * "Bolts taken for maintenance"
-  Assets:Inventory:RawInProcess  -1200 BOLT {0.05 USD, 2026-01-01}
-  Expenses:Maintenance
-2026-01-01 open Expenses:Maintenance
-""",
+        GOOD + withdrawal_by_hand(1200),
     )
     line = line_of(book.path, "Bolts taken")
     message = the_error(book, book.path, line, "withdrawal: not enough stock", "1200 BOLT needed")
@@ -694,13 +691,7 @@ def test_withdrawal_by_hand_beyond_stock_under_backlog_is_an_error_not_a_negativ
 def test_withdrawal_by_hand_within_stock_under_backlog_is_fine(ledger):
     book = ledger(
         bike_standards(negative_stock="backlog"),
-        GOOD
-        + """
-2026-01-05 * "Bolts taken for maintenance"
-  Assets:Inventory:RawInProcess  -100 BOLT {0.05 USD, 2026-01-01}
-  Expenses:Maintenance
-2026-01-01 open Expenses:Maintenance
-""",
+        GOOD + withdrawal_by_hand(100),
     )
     assert book.errors == []
     assert book.units(RIP, "BOLT") == 900
